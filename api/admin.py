@@ -1,0 +1,60 @@
+"""Admins: the policy, per-article modes, and erasure of an author's personal data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify
+from pydantic import ValidationError
+
+from api.auth import require
+from api.inputs import raw_input
+from api.problems import ProblemError, invalid
+from api.services import services
+from moderation.policy import Policy
+from moderation.schemas import FieldError, field_errors, is_article_id
+
+bp = Blueprint("admin", __name__, url_prefix="/v1")
+
+MODES = ("open", "premoderated", "closed")
+
+
+@bp.get("/policy")
+@require("admin")
+def get_policy() -> Response:
+    policies = services().policies
+    return jsonify(policy=policies.load().model_dump(), article_modes=policies.article_modes())
+
+
+@bp.patch("/policy")
+@require("admin")
+def change_policy() -> Response:
+    changes = raw_input()
+    unknown = sorted(set(changes) - set(Policy.model_fields))
+    if unknown:
+        raise invalid([FieldError(field=f, pointer=f"#/{f}", detail="is not a policy setting") for f in unknown])
+    try:
+        policy = services().policies.update(changes, g.moderator.name)
+    except ValidationError as error:
+        raise invalid(field_errors(error)) from None
+    return jsonify(policy=policy.model_dump())
+
+
+@bp.put("/articles/<article_id>/mode")
+@require("admin")
+def set_article_mode(article_id: str) -> Response:
+    data = raw_input()
+    mode = data.get("mode")
+    if mode not in MODES:
+        raise invalid([FieldError(field="mode", pointer="#/mode", detail=f"must be one of {', '.join(MODES)}")])
+    if not is_article_id(article_id):
+        raise ProblemError(404, "Not Found", "No such article.")
+    services().policies.set_article_mode(article_id, mode, g.moderator.name)
+    return jsonify(article_id=article_id, mode=mode)
+
+
+@bp.delete("/authors/<author_key>")
+@require("admin")
+def erase_author(author_key: str) -> Response:
+    erased = services().store.erase_author(author_key, g.moderator.name)
+    if erased == 0:
+        raise ProblemError(404, "Not Found", "No comments from this author.")
+    return jsonify(author_key=author_key, comments_erased=erased)

@@ -1,0 +1,66 @@
+"""Reading request bodies: JSON or a form post, into a validated schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from api.problems import ProblemError, invalid
+from moderation.schemas import FieldError, field_errors
+
+M = TypeVar("M", bound=BaseModel)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def is_json() -> bool:
+    mimetype = request.mimetype
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def is_form() -> bool:
+    return request.mimetype in FORM_TYPES
+
+
+def raw_input(*, allow_form: bool = False, allow_empty: bool = False) -> dict[str, Any]:
+    """The body as a dict: 400 for malformed JSON, 415 for another content type."""
+    if allow_empty and not request.content_length and not request.mimetype:
+        return {}
+    if is_json():
+        data = request.get_data(cache=True)
+        if not data and allow_empty:
+            return {}
+        try:
+            parsed = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ProblemError(400, "Bad Request", f"The body is not valid JSON: {error}") from None
+        if not isinstance(parsed, dict):
+            raise ProblemError(400, "Bad Request", "The body must be a JSON object.")
+        return parsed
+    if allow_form and is_form():
+        return request.form.to_dict()
+    accepted = "application/json" + (" or application/x-www-form-urlencoded" if allow_form else "")
+    raise ProblemError(415, "Unsupported Media Type", f"Send {accepted}.")
+
+
+def parse(model: type[M], data: dict[str, Any], *, strict: bool = True) -> M:
+    """Validate `data`; 422 with one entry per bad field."""
+    try:
+        return model.model_validate(data, strict=strict)
+    except ValidationError as error:
+        raise invalid(field_errors(error)) from None
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise invalid([FieldError(field=name, pointer=f"?{name}", detail=f"must be an integer {low}-{high}")])
+    return value

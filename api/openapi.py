@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 description, built from the pydantic schemas that validate requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from moderation import schemas as s
+from moderation.policy import Policy
+
+_REF = "#/components/schemas/{model}"
+
+
+def _collect(models: list[type[BaseModel]]) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template=_REF)
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    return components
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": _ref(s.Problem)}}}
+
+
+_ERRORS = {
+    "400": _problem("Malformed request"),
+    "422": _problem("Invalid fields, one entry per field in `errors`"),
+    "503": _problem("The comment store is unavailable; retry after `Retry-After` seconds"),
+}
+_AUTH = {"401": _problem("No valid moderator token"), "403": _problem("The role may not do this")}
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _op(summary: str, responses: dict[str, Any], *, body: type[BaseModel] | None = None,
+        form: bool = False, secured: bool = False, params: list[dict[str, Any]] | None = None,
+        extra_errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {**responses, **_ERRORS, **(extra_errors or {})}}
+    if body is not None:
+        content: dict[str, Any] = {"application/json": {"schema": _ref(body)}}
+        if form:
+            content["application/x-www-form-urlencoded"] = {"schema": _ref(body)}
+        op["requestBody"] = {"required": True, "content": content}
+    if secured:
+        op["security"] = _SECURED
+        op["responses"].update(_AUTH)
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name: str, pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def build() -> dict[str, Any]:
+    """The whole description, as served at /openapi.json."""
+    comment_id = _path("comment_id", s.COMMENT_ID_PATTERN)
+    article_id = _path("article_id", s.ARTICLE_ID_PATTERN)
+    cursor = _query("cursor", {"type": "string", "pattern": s.COMMENT_ID_PATTERN})
+    limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200})
+    not_found = {"404": _problem("No such comment")}
+    paths: dict[str, Any] = {
+        "/v1/comments": {"post": _op(
+            "Post a reader's comment (JSON, or a form post answered with 303 when it asks for HTML)",
+            {"201": _json(s.CommentReceipt, "Accepted"), "303": {"description": "Back to `return_to`"}},
+            body=s.CommentIn, form=True,
+            params=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+            extra_errors={"403": _problem("The article is closed"), "409": _problem("Key reused"),
+                          "413": _problem("Body too large"), "415": _problem("Wrong content type")},
+        )},
+        "/v1/articles/{article_id}/comments": {"get": _op(
+            "An article's published comments, oldest first", {"200": _json(s.CommentPage)},
+            params=[article_id, cursor, limit], extra_errors={"404": _problem("No such article")},
+        )},
+        "/v1/comments/{comment_id}": {"get": _op(
+            "One published comment (any comment, in full, for a moderator)",
+            {"200": _json(s.PublicComment)}, params=[comment_id], extra_errors=not_found,
+        )},
+        "/v1/comments/{comment_id}/reports": {"post": _op(
+            "Report a published comment", {"201": _json(s.ReportReceipt)}, body=s.ReportIn, form=True,
+            params=[comment_id], extra_errors={**not_found, "415": _problem("Wrong content type")},
+        )},
+        "/v1/review/queue": {"get": _op(
+            "A review queue, oldest first", {"200": _json(s.QueuePage)}, secured=True,
+            params=[_query("queue", {"type": "string", "enum": ["pending", "reported", "rejected", "approved"]}),
+                    _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN}),
+                    _query("reason", {"type": "string"}), cursor, limit],
+        )},
+        "/v1/review/claim": {"post": _op(
+            "Lease unclaimed items to the caller", {"200": _json(s.ClaimResult)}, body=s.ClaimIn, secured=True,
+        )},
+        "/v1/review/{comment_id}/decision": {"post": _op(
+            "Approve or reject one comment", {"200": _json(s.DecisionResult)}, body=s.DecisionIn,
+            secured=True, params=[comment_id],
+            extra_errors={**not_found, "409": _problem("Another decision came first; `current` is the state")},
+        )},
+        "/v1/review/decisions": {"post": _op(
+            "Approve or reject many comments, with a result each", {"200": _json(s.BulkDecisionResults)},
+            body=s.BulkDecisionIn, secured=True,
+        )},
+        "/v1/review/comments/{comment_id}/history": {"get": _op(
+            "A comment's audit trail", {"200": _json(s.CommentHistory)}, secured=True, params=[comment_id],
+            extra_errors=not_found,
+        )},
+        "/v1/review/authors/{author_key}": {"get": _op(
+            "An author's comments and decisions", {"200": _json(s.AuthorView)}, secured=True,
+            params=[_path("author_key"), cursor, limit], extra_errors={"404": _problem("No such author")},
+        )},
+        "/v1/review/stats": {"get": _op(
+            "Queue depths and decision counts", {"200": _json(s.Stats)}, secured=True,
+        )},
+        "/v1/policy": {
+            "get": _op("The policy and article modes", {"200": _json(Policy)}, secured=True),
+            "patch": _op("Change policy settings", {"200": _json(Policy)}, body=Policy, secured=True),
+        },
+        "/v1/articles/{article_id}/mode": {"put": _op(
+            "Set an article's mode: open, premoderated or closed", {"200": {"description": "OK"}},
+            secured=True, params=[article_id],
+        )},
+        "/v1/authors/{author_key}": {"delete": _op(
+            "Erase an author's name and email everywhere, keeping decisions", {"200": {"description": "OK"}},
+            secured=True, params=[_path("author_key")], extra_errors={"404": _problem("No such author")},
+        )},
+        "/healthz": {"get": {"summary": "The process is up", "responses": {"200": {"description": "OK"}}}},
+        "/readyz": {"get": {"summary": "Redis answers and the model is loaded",
+                            "responses": {"200": {"description": "Ready"}, "503": _problem("Not ready")}}},
+    }
+    models: list[type[BaseModel]] = [
+        s.CommentIn, s.CommentReceipt, s.CommentPage, s.PublicComment, s.ReportIn, s.ReportReceipt,
+        s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
+        s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy,
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Newsroom comment moderation", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": _collect(models),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

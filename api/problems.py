@@ -1,0 +1,109 @@
+"""RFC 9457 problem documents for every error under /v1, never an HTML page or a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from moderation.schemas import FieldError, field_errors
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class ProblemError(Exception):
+    """Raised by a view to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = [error.model_dump() for error in errors]
+    body.update(extra or {})
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
+
+
+def invalid(errors: list[FieldError]) -> ProblemError:
+    return ProblemError(
+        422, "Unprocessable Content", "The request has invalid fields; see errors.", errors=errors
+    )
+
+
+def register(app: Flask) -> None:
+    """Turn every error into problem+json."""
+
+    @app.errorhandler(ProblemError)
+    def _problem(error: ProblemError) -> Response:
+        return problem(
+            error.status, error.title, error.detail, errors=error.errors, headers=error.headers,
+            extra=error.extra,
+        )
+
+    @app.errorhandler(ValidationError)
+    def _invalid(error: ValidationError) -> Response:
+        return _problem(invalid(field_errors(error)))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        detail = error.description
+        if status == 405:
+            detail = f"{request.method} is not allowed here."
+        response = problem(status, error.name, detail)
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_down(error: Exception) -> Response:
+        log.error("redis unavailable: %s", type(error).__name__)
+        return problem(
+            503,
+            "Service Unavailable",
+            "The comment store is unavailable; nothing was changed. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "The server failed; the error has been logged.")

@@ -1,0 +1,126 @@
+"""What the site's pages call: post a comment, list an article's comments, report one."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+
+from api.auth import bearer_moderator
+from api.inputs import is_form, parse, query_int, raw_input
+from api.problems import ProblemError, invalid
+from api.services import services
+from api.views import public_comment, review_items
+from moderation.comments import Origin
+from moderation.intake import ArticleClosed
+from moderation.schemas import CommentIn, FieldError, ReportIn, is_article_id, is_comment_id
+from moderation.store import IdempotencyMismatch, NotFound, ParentNotFound
+
+bp = Blueprint("public", __name__, url_prefix="/v1")
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def _return_to(data: dict[str, Any]) -> str | None:
+    """The page to send an HTML form post back to; 422 unless it is on an allowed origin."""
+    target = str(data.get("return_to") or request.referrer or "")
+    allowed = {origin.lower().rstrip("/") for origin in current_app.config["ALLOWED_ORIGINS"]}
+    if target and _origin_of(target) in allowed and urlsplit(target).scheme in ("http", "https"):
+        return target
+    raise invalid([FieldError(
+        field="return_to", pointer="#/return_to",
+        detail="must be a URL on one of the site's allowed origins",
+    )])
+
+
+def _wants_html() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _with_receipt(url: str, comment_id: str, status: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("comment_id", "comment_status")]
+    query += [("comment_id", comment_id), ("comment_status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=parts.fragment or "comments"))
+
+
+@bp.post("/comments")
+def post_comment() -> Any:
+    data = raw_input(allow_form=True)
+    form_post = is_form()
+    if form_post and "body" not in data and "comment" in data:
+        data["body"] = data.pop("comment")  # the widget's field is named for readers
+    return_to = _return_to(data) if form_post and _wants_html() else None
+    comment = parse(CommentIn, data, strict=not form_post)
+
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise ProblemError(400, "Bad Request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters.")
+    origin = Origin(
+        ip=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        referer=request.headers.get("Referer", "")[:1000],
+    )
+    try:
+        receipt = services().intake.submit(comment, origin, key)
+    except ArticleClosed:
+        raise ProblemError(403, "Forbidden", "This article is closed for comments.") from None
+    except ParentNotFound:
+        raise invalid([FieldError(
+            field="parent_id", pointer="#/parent_id", detail="no such comment on this article",
+        )]) from None
+    except IdempotencyMismatch:
+        raise ProblemError(
+            409, "Conflict", "This Idempotency-Key was already used for a different comment."
+        ) from None
+
+    if return_to:
+        return redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
+    response = jsonify(
+        id=receipt.id, article_id=receipt.article_id, status=receipt.status, created_at=receipt.created_at
+    )
+    response.status_code = 201
+    response.headers["Location"] = f"/v1/comments/{receipt.id}"
+    if receipt.duplicate:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/articles/<article_id>/comments")
+def list_comments(article_id: str) -> Response:
+    if not is_article_id(article_id):
+        raise ProblemError(404, "Not Found", "No such article.")
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not is_comment_id(cursor):
+        raise invalid([FieldError(field="cursor", pointer="?cursor", detail="is not a cursor from this API")])
+    limit = query_int("limit", 50, 1, 200)
+    records, next_cursor = services().store.published_page(article_id, cursor, limit)
+    return jsonify(comments=[public_comment(record) for record in records], next_cursor=next_cursor)
+
+
+@bp.get("/comments/<comment_id>")
+def get_comment(comment_id: str) -> Response:
+    record = services().store.get(comment_id) if is_comment_id(comment_id) else None
+    if record and record.get("status") == "published":
+        return jsonify(public_comment(record))
+    if record and request.headers.get("Authorization") and bearer_moderator():
+        return jsonify(review_items(services().store, [record])[0])
+    raise ProblemError(404, "Not Found", "No published comment with this id.")
+
+
+@bp.post("/comments/<comment_id>/reports")
+def report_comment(comment_id: str) -> tuple[Response, int]:
+    report = parse(ReportIn, raw_input(allow_form=True), strict=not is_form())
+    if not is_comment_id(comment_id):
+        raise ProblemError(404, "Not Found", "No published comment with this id.")
+    try:
+        total = services().store.report(comment_id, report.reason, report.note or "")
+    except NotFound:
+        raise ProblemError(404, "Not Found", "No published comment with this id.") from None
+    return jsonify(id=comment_id, reports=total), 201

@@ -1,0 +1,166 @@
+"""The moderators' API: the queues, claims, decisions, audit trails, authors and stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from api.auth import require
+from api.inputs import parse, query_int, raw_input
+from api.problems import ProblemError, invalid, problem
+from api.services import services
+from api.views import review_items
+from moderation.keys import QUEUES
+from moderation.schemas import (
+    BulkDecisionIn,
+    ClaimIn,
+    DecisionIn,
+    FieldError,
+    is_article_id,
+    is_comment_id,
+)
+from moderation.store import Conflict, NotFound
+
+bp = Blueprint("review", __name__, url_prefix="/v1/review")
+
+_CONFLICTS = {
+    "decided": "Another decision on this comment came first.",
+    "version": "The comment changed since the version you saw.",
+    "claimed": "Another moderator holds the lease on this comment.",
+}
+
+
+def _bad(field: str, detail: str) -> ProblemError:
+    return invalid([FieldError(field=field, pointer=f"?{field}", detail=detail)])
+
+
+@bp.get("/queue")
+@require("moderator")
+def queue() -> Response:
+    name = request.args.get("queue", "pending")
+    if name not in QUEUES:
+        raise _bad("queue", f"must be one of {', '.join(QUEUES)}")
+    article_id = request.args.get("article_id") or None
+    if article_id is not None and not is_article_id(article_id):
+        raise _bad("article_id", "is not an article id")
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not is_comment_id(cursor):
+        raise _bad("cursor", "is not a cursor from this API")
+    limit = query_int("limit", 25, 1, 200)
+    store = services().store
+    records, next_cursor = store.queue_page(
+        name, cursor, limit, article_id=article_id, reason=request.args.get("reason") or None
+    )
+    return jsonify(queue=name, items=review_items(store, records), next_cursor=next_cursor)
+
+
+@bp.post("/claim")
+@require("moderator")
+def claim() -> Response:
+    wanted = parse(ClaimIn, raw_input(allow_empty=True))
+    lease = int(current_app.config["LEASE_SECONDS"])
+    store = services().store
+    ids = store.claim(g.moderator.name, wanted.queue, wanted.limit, lease)
+    return jsonify(lease_seconds=lease, items=review_items(store, store.get_many(ids)))
+
+
+def _decide(comment_id: str, decision: DecisionIn) -> dict[str, Any]:
+    store = services().store
+    try:
+        decided = store.decide(
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+        )
+    except NotFound:
+        raise ProblemError(404, "Not Found", "No comment with this id.") from None
+    except Conflict as conflict:
+        current = store.get(comment_id) or {}
+        raise ProblemError(
+            409,
+            "Conflict",
+            _CONFLICTS[conflict.why],
+            extra={"current": review_items(store, [current])[0] if current else None},
+        ) from None
+    return {"id": decided.id, "status": decided.status, "version": decided.version}
+
+
+@bp.post("/<comment_id>/decision")
+@require("moderator")
+def decide(comment_id: str) -> Response:
+    decision = parse(DecisionIn, raw_input())
+    if not is_comment_id(comment_id):
+        raise ProblemError(404, "Not Found", "No comment with this id.")
+    return jsonify(_decide(comment_id, decision))
+
+
+@bp.post("/decisions")
+@require("moderator")
+def decide_many() -> Response:
+    batch = parse(BulkDecisionIn, raw_input())
+    results: list[dict[str, Any]] = []
+    for item in batch.decisions:
+        try:
+            results.append({"id": item.id, "status": 200, "result": _decide(item.id, item)})
+        except ProblemError as error:
+            body = problem(error.status, error.title, error.detail, extra=error.extra).get_json()
+            results.append({"id": item.id, "status": error.status, "problem": body})
+    return jsonify(results=results)
+
+
+@bp.get("/comments/<comment_id>/history")
+@require("moderator")
+def history(comment_id: str) -> Response:
+    store = services().store
+    if not is_comment_id(comment_id) or store.get(comment_id) is None:
+        raise ProblemError(404, "Not Found", "No comment with this id.")
+    events = []
+    for _, fields in store.history(comment_id):
+        details = {k: v for k, v in fields.items() if k not in ("event", "actor", "at")}
+        events.append({"event": fields.get("event"), "actor": fields.get("actor"), "at": fields.get("at"),
+                       "details": details})
+    return jsonify(id=comment_id, events=events)
+
+
+@bp.get("/authors/<author_key>")
+@require("moderator")
+def author(author_key: str) -> Response:
+    store = services().store
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not is_comment_id(cursor):
+        raise _bad("cursor", "is not a cursor from this API")
+    counts = store.author(author_key)
+    if counts["comments"] == 0:
+        raise ProblemError(404, "Not Found", "No comments from this author.")
+    records, next_cursor = store.author_page(author_key, cursor, query_int("limit", 25, 1, 200))
+    return jsonify(
+        author={"author_key": author_key, **counts},
+        items=review_items(store, records),
+        next_cursor=next_cursor,
+    )
+
+
+@bp.get("/stats")
+@require("moderator")
+def stats() -> Response:
+    raw = services().store.stats()
+    decisions: dict[str, dict[str, int]] = {"human": {}, "automatic": {}}
+    by_model: dict[str, dict[str, int]] = {}
+    reports: dict[str, int] = {}
+    for name, value in raw["counters"].items():
+        kind, _, rest = name.partition(":")
+        if kind == "human":
+            decisions["human"][rest] = value
+        elif kind == "auto":
+            decisions["automatic"][rest] = value
+        elif kind == "reports":
+            reports[rest] = value
+        elif kind == "model":
+            version, _, outcome = rest.partition(":")
+            by_model.setdefault(version, {})[outcome] = value
+    return jsonify(
+        queues=raw["queues"],
+        oldest_pending_age_seconds=raw["oldest_pending_age_seconds"],
+        decisions=decisions,
+        by_model_version=by_model,
+        reports=reports,
+    )

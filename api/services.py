@@ -1,0 +1,37 @@
+"""The services one app uses, built once in the factory and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from redis import Redis
+
+from moderation.intake import Intake, Scorer
+from moderation.moderators import Moderators
+from moderation.policy_store import PolicyStore
+from moderation.store import CommentStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    redis: Redis
+    store: CommentStore
+    policies: PolicyStore
+    moderators: Moderators
+    scorer: Scorer
+    intake: Intake
+
+    def ping(self) -> dict[str, Any]:
+        """Readiness of each dependency: Redis answers, and a model is loaded."""
+        try:
+            redis_ok = bool(self.redis.ping())
+        except Exception:
+            redis_ok = False
+        return {"redis": redis_ok, "model": bool(self.scorer.version)}
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["moderation"]
+    return found

@@ -1,0 +1,66 @@
+"""Stored comment records turned into what each audience may see."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from moderation.store import CommentStore
+
+
+def public_comment(record: dict[str, str]) -> dict[str, Any]:
+    """What readers see: no email, no scores, no network data."""
+    return {
+        "id": record["id"],
+        "parent_id": record.get("parent_id") or None,
+        "name": record.get("name", ""),
+        "body": record.get("body", ""),
+        "created_at": record.get("created_at", ""),
+    }
+
+
+def _reports(record: dict[str, str]) -> dict[str, int]:
+    counts = {k.removeprefix("reports:"): int(v) for k, v in record.items() if k.startswith("reports:")}
+    counts["total"] = int(record.get("reports", 0))
+    return counts
+
+
+def _lease(record: dict[str, str]) -> tuple[str | None, str | None]:
+    holder = record.get("claimed_by") or None
+    expires_ms = int(record.get("claim_expires") or 0)
+    if not holder or expires_ms <= time.time() * 1000:
+        return None, None
+    expires = datetime.fromtimestamp(expires_ms / 1000, UTC)
+    return holder, expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z"
+
+
+def review_item(record: dict[str, str], author: dict[str, int]) -> dict[str, Any]:
+    """Everything a moderator needs to decide on one comment."""
+    claimed_by, claim_expires_at = _lease(record)
+    return {
+        **public_comment(record),
+        "article_id": record.get("article_id", ""),
+        "email": record.get("email", ""),
+        "ip": record.get("ip", ""),
+        "user_agent": record.get("user_agent", ""),
+        "referer": record.get("referer", ""),
+        "status": record.get("status", "pending"),
+        "scores": {"spam": float(record.get("spam", 0)), "abuse": float(record.get("abuse", 0))},
+        "reasons": json.loads(record.get("reasons") or "[]"),
+        "model_version": record.get("model_version", ""),
+        "reports": _reports(record),
+        "author": {"author_key": record.get("author_key", ""), **author},
+        "claimed_by": claimed_by,
+        "claim_expires_at": claim_expires_at,
+        "decided_by": record.get("decided_by") or None,
+        "decision": record.get("decision") or None,
+        "decision_reason": record.get("decision_reason") or None,
+        "version": int(record.get("version", 0)),
+    }
+
+
+def review_items(store: CommentStore, records: list[dict[str, str]]) -> list[dict[str, Any]]:
+    authors = store.authors({record.get("author_key", "") for record in records})
+    return [review_item(record, authors[record.get("author_key", "")]) for record in records]

@@ -1,0 +1,132 @@
+"""Taking in a reader's comment: score it, apply the policy, store it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+from moderation.comments import NewComment, Origin, author_key, new_comment_id
+from moderation.policy import Assessment, Word, decide
+from moderation.policy_store import PolicyStore
+from moderation.schemas import CommentIn
+from moderation.store import CommentStore, IdempotencyMismatch
+
+
+class ArticleClosed(Exception):
+    """The article takes no more comments."""
+
+
+class _Evidence(Protocol):
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+class _Scores(Protocol):
+    spam: float
+    abuse: float
+    spam_words: tuple[_Evidence, ...]
+    abuse_words: tuple[_Evidence, ...]
+
+
+class Scorer(Protocol):
+    version: str
+
+    def score(self, text: str) -> _Scores: ...
+
+
+def assess(scorer: Scorer, text: str) -> Assessment:
+    """The model's scores for `text`, with the words behind them."""
+    scores = scorer.score(text)
+
+    def words(evidence: tuple[_Evidence, ...]) -> tuple[Word, ...]:
+        return tuple(Word(e.start, e.end, e.text, e.weight) for e in evidence)
+
+    return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words))
+
+
+def poster_status(status: str) -> str:
+    """What the poster is told: an automatic rejection reads as pending, so spammers learn nothing."""
+    return "published" if status == "published" else "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    id: str
+    article_id: str
+    status: str
+    created_at: str
+    duplicate: bool = False
+
+
+class Intake:
+    """Accepts comments for one store, policy and model."""
+
+    def __init__(self, store: CommentStore, policies: PolicyStore, scorer: Scorer, secret: bytes) -> None:
+        self.store = store
+        self.policies = policies
+        self.scorer = scorer
+        self.secret = secret
+
+    def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None) -> Receipt:
+        """Score, decide and store one comment; the same idempotency key gives the same receipt."""
+        idempotency = None
+        if idempotency_key:
+            fingerprint = hashlib.sha256(
+                json.dumps(comment.model_dump(), sort_keys=True).encode()
+            ).hexdigest()[:32]
+            idempotency = (idempotency_key, fingerprint)
+            earlier = self._earlier(idempotency_key, fingerprint)
+            if earlier:
+                return earlier
+
+        policy, mode = self.policies.for_article(comment.article_id)
+        if mode == "closed":
+            raise ArticleClosed(comment.article_id)
+        key = author_key(self.secret, comment.email)
+        assessment = assess(self.scorer, comment.body)
+        decision = decide(
+            policy,
+            assessment,
+            comment.body,
+            article_mode=mode,
+            author_approved=self.store.author_approved(key) if policy.hold_new_authors else 1,
+        )
+        comment_id, created_at = new_comment_id()
+        record = NewComment(
+            id=comment_id,
+            created_at=created_at,
+            article_id=comment.article_id,
+            parent_id=comment.parent_id,
+            name=comment.name,
+            email=comment.email,
+            author_key=key,
+            body=comment.body,
+            origin=origin,
+        )
+        submitted = self.store.submit(record, assessment, decision, self.scorer.version, idempotency)
+        if submitted.duplicate:
+            return self._receipt(submitted.id, duplicate=True)
+        return Receipt(comment_id, comment.article_id, poster_status(decision.status), created_at)
+
+    def _earlier(self, idempotency_key: str, fingerprint: str) -> Receipt | None:
+        seen = self.store.redis.get(self.store.keys.idempotency(idempotency_key))
+        if seen is None:
+            return None
+        comment_id, _, stored = str(seen).partition("|")
+        if stored != fingerprint:
+            raise IdempotencyMismatch(comment_id)
+        return self._receipt(comment_id, duplicate=True)
+
+    def _receipt(self, comment_id: str, duplicate: bool) -> Receipt:
+        record = self.store.get(comment_id) or {}
+        return Receipt(
+            comment_id,
+            record.get("article_id", ""),
+            poster_status(record.get("status", "pending")),
+            record.get("created_at", ""),
+            duplicate,
+        )

@@ -1,0 +1,63 @@
+"""Redis key names: every key the service writes is named here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUEUES = ("pending", "reported", "rejected", "approved")
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Builds key names under one prefix, so several deployments can share a Redis server."""
+
+    prefix: str = "mod:"
+
+    def comment(self, comment_id: str) -> str:
+        return f"{self.prefix}comment:{comment_id}"
+
+    def article_published(self, article_id: str) -> str:
+        return f"{self.prefix}article:{article_id}:published"
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}queue:{name}"
+
+    def author(self, author_key: str) -> str:
+        return f"{self.prefix}author:{author_key}"
+
+    def author_comments(self, author_key: str) -> str:
+        return f"{self.prefix}author:{author_key}:comments"
+
+    def audit(self, comment_id: str) -> str:
+        return f"{self.prefix}audit:{comment_id}"
+
+    def idempotency(self, key: str) -> str:
+        return f"{self.prefix}idem:{key}"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}events"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.prefix}stats"
+
+    @property
+    def policy(self) -> str:
+        return f"{self.prefix}policy"
+
+    @property
+    def article_modes(self) -> str:
+        return f"{self.prefix}article-modes"
+
+    @property
+    def moderators(self) -> str:
+        return f"{self.prefix}moderators"
+
+    @property
+    def moderator_names(self) -> str:
+        return f"{self.prefix}moderator-names"
+
+    @property
+    def policy_audit(self) -> str:
+        return f"{self.prefix}policy-audit"

@@ -1,0 +1,64 @@
+-- Apply a moderator's decision; exactly one of two racing decisions on the same comment wins.
+-- KEYS: comment, queue:pending, queue:reported, queue:rejected, queue:approved, article_published,
+--       author, audit, events, stats
+-- ARGV: id, action (approve|reject), moderator, reason, note, expected version ('' = none),
+--       now ms, timestamp, events maxlen
+local id, action, moderator = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'not_found'}
+end
+local c = redis.call('HMGET', KEYS[1], 'status', 'version', 'claimed_by', 'claim_expires',
+  'decided_by', 'decision', 'spam', 'abuse', 'model_version')
+local status, version = c[1], c[2]
+if ARGV[6] ~= '' and ARGV[6] ~= version then
+  return {'conflict', 'version'}
+end
+local open = redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id)
+  or (status == 'rejected' and (c[5] == false or c[5] == ''))
+if not open and ARGV[6] == '' then
+  return {'conflict', 'decided'}
+end
+if c[3] and c[3] ~= '' and c[3] ~= moderator and tonumber(c[4] or '0') > tonumber(ARGV[7]) then
+  return {'conflict', 'claimed'}
+end
+
+local previous = c[6]
+if previous == 'approve' then
+  redis.call('HINCRBY', KEYS[7], 'approved', -1)
+elseif previous == 'reject' then
+  redis.call('HINCRBY', KEYS[7], 'rejected', -1)
+end
+local new_status
+redis.call('ZREM', KEYS[2], id)
+redis.call('ZREM', KEYS[3], id)
+if action == 'approve' then
+  new_status = 'published'
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZADD', KEYS[5], 0, id)
+  redis.call('ZADD', KEYS[6], 0, id)
+  redis.call('HINCRBY', KEYS[7], 'approved', 1)
+else
+  new_status = 'rejected'
+  redis.call('ZREM', KEYS[5], id)
+  redis.call('ZREM', KEYS[6], id)
+  redis.call('ZADD', KEYS[4], 0, id)
+  redis.call('HINCRBY', KEYS[7], 'rejected', 1)
+end
+local new_version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'status', new_status, 'decided_by', moderator, 'decided_at', ARGV[8],
+  'decision', action, 'decision_reason', ARGV[4], 'decision_note', ARGV[5],
+  'claimed_by', '', 'claim_expires', '0')
+redis.call('HDEL', KEYS[1], 'open_reports')
+
+local entry = {'event', 'decided', 'actor', moderator, 'at', ARGV[8], 'action', action,
+  'reason', ARGV[4], 'note', ARGV[5], 'status', new_status, 'spam', c[7] or '', 'abuse', c[8] or '',
+  'model_version', c[9] or ''}
+redis.call('XADD', KEYS[8], '*', unpack(entry))
+redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[9], '*', 'comment_id', id, unpack(entry))
+local label = action
+if action == 'reject' and ARGV[4] ~= '' then
+  label = action .. ':' .. ARGV[4]
+end
+redis.call('HINCRBY', KEYS[10], 'human:' .. label, 1)
+redis.call('HINCRBY', KEYS[10], 'model:' .. (c[9] or '') .. ':human:' .. action, 1)
+return {'ok', tostring(new_version), new_status}

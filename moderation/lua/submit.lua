@@ -1,0 +1,52 @@
+-- Store a new comment, its list and queue entries, author index, audit and stats in one step.
+-- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
+--       audit, events, idempotency, parent comment, stats
+-- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
+--       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
+--       then comment field/value pairs
+local id = ARGV[1]
+local fingerprint = ARGV[4]
+if fingerprint ~= '' then
+  local seen = redis.call('GET', KEYS[7])
+  if seen then
+    local sep = string.find(seen, '|', 1, true)
+    return {'duplicate', string.sub(seen, 1, sep - 1), string.sub(seen, sep + 1)}
+  end
+end
+if ARGV[3] ~= '' then
+  local parent_article = redis.call('HGET', KEYS[8], 'article_id')
+  if parent_article ~= ARGV[2] then
+    return {'no_parent'}
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {'exists'}
+end
+
+local fields = {}
+for i = 11, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[6] == 'published' then
+  redis.call('ZADD', KEYS[2], 0, id)
+end
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[3], 0, id)
+end
+redis.call('ZADD', KEYS[4], 0, id)
+
+local entry = {}
+for k, v in pairs(cjson.decode(ARGV[8])) do
+  entry[#entry + 1] = k
+  entry[#entry + 1] = tostring(v)
+end
+redis.call('XADD', KEYS[5], '*', unpack(entry))
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[10], '*', 'comment_id', id, unpack(entry))
+for _, field in ipairs(cjson.decode(ARGV[9])) do
+  redis.call('HINCRBY', KEYS[9], field, 1)
+end
+if fingerprint ~= '' then
+  redis.call('SET', KEYS[7], id .. '|' .. fingerprint, 'EX', tonumber(ARGV[5]))
+end
+return {'ok', id}

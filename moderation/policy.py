@@ -1,0 +1,164 @@
+"""Moderation policy: thresholds and rules that turn scores into a decision, with its reasons."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ArticleMode = Literal["open", "premoderated", "closed"]
+Status = Literal["published", "pending", "rejected"]
+
+# Bare domains count too: spammers drop the scheme precisely because link counters look for it.
+_LINK = re.compile(
+    r"(?i)\b(?:https?://|www\.)\S+"
+    r"|\b[a-z0-9-]{2,}\.(?:com|net|org|info|biz|ru|xyz|top|io|ly|co|me|club|online|site|shop)\b(?:/\S*)?"
+)
+
+
+class Policy(BaseModel):
+    """What the newsroom decided: stored in Redis, so a change applies without a restart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spam_hold: float = Field(default=0.5, ge=0, le=1)
+    spam_reject: float = Field(default=0.98, ge=0, le=1)
+    abuse_hold: float = Field(default=0.5, ge=0, le=1)
+    abuse_reject: float = Field(default=0.98, ge=0, le=1)
+    max_links: int = Field(default=2, ge=0, le=100)
+    blocked_terms: tuple[str, ...] = Field(default=(), max_length=5000)
+    suspect_terms: tuple[str, ...] = Field(default=(), max_length=5000)
+    hold_new_authors: bool = True
+    default_article_mode: ArticleMode = "open"
+
+    @model_validator(mode="after")
+    def _holds_before_rejects(self) -> Self:
+        if self.spam_hold > self.spam_reject:
+            raise ValueError("spam_hold must not exceed spam_reject")
+        if self.abuse_hold > self.abuse_reject:
+            raise ValueError("abuse_hold must not exceed abuse_reject")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    score: float | None = None
+    words: tuple[Word, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "score": self.score,
+            "words": [
+                {"start": w.start, "end": w.end, "text": w.text, "weight": round(w.weight, 4)}
+                for w in self.words
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The model's view of one comment: calibrated scores and the words behind each."""
+
+    spam: float
+    abuse: float
+    spam_words: tuple[Word, ...] = ()
+    abuse_words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: Status
+    reasons: tuple[Reason, ...] = field(default=())
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(reason.code for reason in self.reasons)
+
+
+def count_links(text: str) -> int:
+    return len(_LINK.findall(text))
+
+
+@lru_cache(maxsize=16)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = sorted({_fold(term) for term in terms if term.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    # Any run of spaces between a term's words matches, so "buy  viagra" cannot slip past "buy viagra".
+    alternatives = (r"\s+".join(re.escape(part) for part in word.split()) for word in words)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+def _fold(text: str) -> str:
+    # NFKC turns full-width and stylised letters into plain ones; casefold handles ß and friends.
+    # Both keep most strings the same length, and we fall back to no spans when they do not.
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def find_terms(text: str, terms: tuple[str, ...]) -> tuple[Word, ...]:
+    """The occurrences of any of `terms` in `text`, as whole words, ignoring case and width."""
+    pattern = _term_pattern(terms)
+    if pattern is None:
+        return ()
+    folded = _fold(text)
+    aligned = len(folded) == len(text)
+    found = []
+    for match in pattern.finditer(folded):
+        start, end = (match.start(), match.end()) if aligned else (0, 0)
+        found.append(Word(start, end, text[start:end] if aligned else match.group(), 1.0))
+    return tuple(found)
+
+
+def decide(
+    policy: Policy,
+    assessment: Assessment,
+    text: str,
+    *,
+    article_mode: ArticleMode,
+    author_approved: int,
+) -> Decision:
+    """Publish, hold or reject a comment, naming every rule that fired."""
+    rejects: list[Reason] = []
+    holds: list[Reason] = []
+
+    blocked = find_terms(text, policy.blocked_terms)
+    if blocked:
+        rejects.append(Reason("blocked_term", words=blocked))
+    for code, score, words, hold, reject in (
+        ("spam", assessment.spam, assessment.spam_words, policy.spam_hold, policy.spam_reject),
+        ("abuse", assessment.abuse, assessment.abuse_words, policy.abuse_hold, policy.abuse_reject),
+    ):
+        if score >= reject:
+            rejects.append(Reason(code, round(score, 4), words))
+        elif score >= hold:
+            holds.append(Reason(code, round(score, 4), words))
+    links = count_links(text)
+    if links > policy.max_links:
+        holds.append(Reason("links", float(links)))
+    suspect = find_terms(text, policy.suspect_terms)
+    if suspect:
+        holds.append(Reason("suspect_term", words=suspect))
+    if article_mode == "premoderated":
+        holds.append(Reason("premoderated_article"))
+    if policy.hold_new_authors and author_approved <= 0:
+        holds.append(Reason("new_author"))
+
+    if rejects:
+        return Decision("rejected", tuple(rejects + holds))
+    if holds:
+        return Decision("pending", tuple(holds))
+    return Decision("published")

@@ -1,0 +1,312 @@
+"""Request and response shapes: they validate input and are what /openapi.json publishes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9._:~-]{1,200}$"
+COMMENT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+_ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
+_COMMENT_ID = re.compile(COMMENT_ID_PATTERN)
+
+QueueName = Literal["pending", "reported", "rejected", "approved"]
+ReportReason = Literal["spam", "abuse", "off_topic", "other"]
+RejectReason = Literal["spam", "abuse", "off_topic", "personal_data", "other"]
+PosterStatus = Literal["published", "pending"]
+
+
+def _normalise(value: Any) -> Any:
+    """NFC-normalise text and unify line endings, so equal-looking comments compare equal."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return value
+
+
+def _no_controls(allow_newlines: bool) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        for char in value:
+            if char in "\n\t" and allow_newlines:
+                continue
+            if unicodedata.category(char) == "Cc":
+                raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+        return value
+
+    return check
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+
+
+_normalised = BeforeValidator(_normalise)
+Name = Annotated[str, _normalised, Field(min_length=1, max_length=80), AfterValidator(_no_controls(False))]
+Body = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
+Email = Annotated[str, _normalised, Field(min_length=3, max_length=254), AfterValidator(_email)]
+ArticleId = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN, max_length=200)]
+CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN)]
+Note = Annotated[str, _normalised, Field(max_length=1000), AfterValidator(_no_controls(True))]
+
+
+class _Input(BaseModel):
+    # strict: a number where text belongs is a client bug worth reporting, not coercing
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class CommentIn(_Input):
+    """A reader's comment as the site's form sends it."""
+
+    article_id: ArticleId
+    name: Name
+    email: Email
+    body: Body
+    parent_id: CommentId | None = None
+
+
+class ReportIn(_Input):
+    """A reader's report on a published comment."""
+
+    reason: ReportReason
+    note: Note | None = None
+
+
+class DecisionIn(_Input):
+    """A moderator's decision on one comment."""
+
+    action: Literal["approve", "reject"]
+    reason: RejectReason | None = Field(default=None, validate_default=True)
+    note: Note | None = None
+    version: int | None = Field(default=None, ge=0)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_for_reject(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("action") == "reject":
+            raise ValueError("is required to reject")
+        return value
+
+
+class BulkDecisionItem(DecisionIn):
+    """One decision of a bulk request."""
+
+    id: CommentId
+
+
+class BulkDecisionIn(_Input):
+    """Many decisions at once, each applied and answered on its own."""
+
+    decisions: list[BulkDecisionItem] = Field(min_length=1, max_length=200)
+
+
+class ClaimIn(_Input):
+    """How many items to lease, and from which queue."""
+
+    limit: int = Field(default=10, ge=1, le=100)
+    queue: QueueName = "pending"
+
+
+# Responses: built through these models, so the description cannot drift from what is sent.
+
+
+class CommentReceipt(BaseModel):
+    """What the poster learns: never scores, and an automatic rejection reads as pending."""
+
+    id: str
+    article_id: str
+    status: PosterStatus
+    created_at: str
+
+
+class PublicComment(BaseModel):
+    """A published comment as an article page shows it."""
+
+    id: str
+    parent_id: str | None
+    name: str
+    body: str
+    created_at: str
+
+
+class CommentPage(BaseModel):
+    """One page of an article's published comments, oldest first."""
+
+    comments: list[PublicComment]
+    next_cursor: str | None
+
+
+class ReportReceipt(BaseModel):
+    id: str
+    reports: int
+
+
+class Evidence(BaseModel):
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+class Reason(BaseModel):
+    """Why a comment was held: the score or rule that fired, and the words that weighed most."""
+
+    code: str
+    score: float | None = None
+    words: list[Evidence] = []
+
+
+class Scores(BaseModel):
+    spam: float
+    abuse: float
+
+
+class AuthorHistory(BaseModel):
+    author_key: str
+    approved: int
+    rejected: int
+    comments: int
+
+
+class ReviewItem(BaseModel):
+    """Everything a moderator needs to decide on one comment."""
+
+    id: str
+    article_id: str
+    parent_id: str | None
+    name: str
+    email: str
+    body: str
+    created_at: str
+    ip: str
+    user_agent: str
+    referer: str
+    status: Literal["published", "pending", "rejected"]
+    scores: Scores
+    reasons: list[Reason]
+    model_version: str
+    reports: dict[str, int]
+    author: AuthorHistory
+    claimed_by: str | None
+    claim_expires_at: str | None
+    decided_by: str | None
+    decision: str | None
+    decision_reason: str | None
+    version: int
+
+
+class QueuePage(BaseModel):
+    queue: QueueName
+    items: list[ReviewItem]
+    next_cursor: str | None
+
+
+class ClaimResult(BaseModel):
+    lease_seconds: int
+    items: list[ReviewItem]
+
+
+class DecisionResult(BaseModel):
+    id: str
+    status: Literal["published", "rejected"]
+    version: int
+
+
+class BulkDecisionResult(BaseModel):
+    id: str
+    status: int
+    result: DecisionResult | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BulkDecisionResults(BaseModel):
+    results: list[BulkDecisionResult]
+
+
+class AuditEvent(BaseModel):
+    event: str
+    actor: str
+    at: str
+    details: dict[str, str]
+
+
+class CommentHistory(BaseModel):
+    id: str
+    events: list[AuditEvent]
+
+
+class AuthorView(BaseModel):
+    author: AuthorHistory
+    items: list[ReviewItem]
+    next_cursor: str | None
+
+
+class Stats(BaseModel):
+    queues: dict[str, int]
+    oldest_pending_age_seconds: float | None
+    decisions: dict[str, dict[str, int]]
+    by_model_version: dict[str, dict[str, int]]
+    reports: dict[str, int]
+
+
+class FieldError(BaseModel):
+    field: str
+    pointer: str
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """One entry per bad field, in words a site developer can act on."""
+    entries: list[FieldError] = []
+    seen: set[str] = set()
+    for item in error.errors(include_url=False):
+        path = [str(part) for part in item["loc"]] or ["(body)"]
+        field = ".".join(path)
+        if field in seen:
+            continue
+        seen.add(field)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif item["type"] in ("too_short", "string_too_short"):
+            least = item.get("ctx", {}).get("min_length", 1)
+            message = "must not be empty" if least == 1 else f"must be at least {least} characters"
+        elif item["type"] in ("too_long", "string_too_long"):
+            message = f"must be at most {item.get('ctx', {}).get('max_length')} characters"
+        elif item["type"] == "string_pattern_mismatch":
+            message = f"must match {item['ctx']['pattern']}"
+        entries.append(FieldError(field=field, pointer="#/" + "/".join(path), detail=message))
+    return entries
+
+
+def is_comment_id(value: str) -> bool:
+    return bool(_COMMENT_ID.match(value))
+
+
+def is_article_id(value: str) -> bool:
+    return bool(_ARTICLE_ID.match(value))

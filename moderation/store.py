@@ -1,0 +1,353 @@
+"""Comments, queues, claims, decisions and audit trail in Redis; every change is one Lua script."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+from redis import Redis
+
+from moderation.comments import NewComment, now_iso
+from moderation.keys import QUEUES, Keys
+from moderation.policy import Assessment, Decision
+
+EVENTS_MAXLEN = 1_000_000
+IDEMPOTENCY_TTL = 24 * 3600
+# How far a claim or a filtered queue read looks before giving up; bounds the work of one request.
+SCAN_LIMIT = 5000
+
+
+def _script(name: str) -> str:
+    return resources.files("moderation").joinpath("lua", name).read_text()
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    id: str
+    duplicate: bool = False
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was used before for a different comment."""
+
+
+class ParentNotFound(Exception):
+    """The parent comment does not exist on this article."""
+
+
+class NotFound(Exception):
+    """No such comment (or not one the caller may see)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict(Exception):
+    """Another decision or claim got there first."""
+
+    why: Literal["decided", "version", "claimed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    id: str
+    status: str
+    version: int
+
+
+class CommentStore:
+    """All comment state, kept in one Redis server or cluster-free database."""
+
+    def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
+        self.redis = redis
+        self.keys = keys or Keys()
+        self._submit = redis.register_script(_script("submit.lua"))
+        self._claim = redis.register_script(_script("claim.lua"))
+        self._decide = redis.register_script(_script("decide.lua"))
+        self._report = redis.register_script(_script("report.lua"))
+        self._erase = redis.register_script(_script("erase.lua"))
+
+    # -- intake -------------------------------------------------------------------------------
+
+    def author_approved(self, author_key: str) -> int:
+        return int(self.redis.hget(self.keys.author(author_key), "approved") or 0)
+
+    def submit(
+        self,
+        comment: NewComment,
+        assessment: Assessment,
+        decision: Decision,
+        model_version: str,
+        idempotency: tuple[str, str] | None = None,
+    ) -> Submitted:
+        """Store a scored comment with its list, queue, author and audit entries, all or nothing."""
+        k = self.keys
+        queue = {"pending": "pending", "rejected": "rejected"}.get(decision.status, "")
+        reasons = json.dumps([reason.as_dict() for reason in decision.reasons], separators=(",", ":"))
+        fields = {
+            "id": comment.id,
+            "article_id": comment.article_id,
+            "parent_id": comment.parent_id or "",
+            "name": comment.name,
+            "email": comment.email,
+            "author_key": comment.author_key,
+            "body": comment.body,
+            "ip": comment.origin.ip,
+            "user_agent": comment.origin.user_agent,
+            "referer": comment.origin.referer,
+            "created_at": comment.created_at,
+            "status": decision.status,
+            "spam": f"{assessment.spam:.6f}",
+            "abuse": f"{assessment.abuse:.6f}",
+            "reasons": reasons,
+            "reason_codes": ",".join(decision.codes),
+            "model_version": model_version,
+            "version": "1",
+            "reports": "0",
+        }
+        audit = {
+            "event": "submitted",
+            "actor": "system",
+            "at": comment.created_at,
+            "status": decision.status,
+            "reasons": ",".join(decision.codes),
+            "spam": fields["spam"],
+            "abuse": fields["abuse"],
+            "model_version": model_version,
+        }
+        stats = [f"auto:{decision.status}", f"model:{model_version}:auto:{decision.status}"]
+        stats += [f"auto:{decision.status}:{code}" for code in decision.codes]
+        idem_key, fingerprint = idempotency or ("", "")
+        result = self._submit(
+            keys=[
+                k.comment(comment.id),
+                k.article_published(comment.article_id),
+                k.queue(queue or "pending"),
+                k.author_comments(comment.author_key),
+                k.audit(comment.id),
+                k.events,
+                k.idempotency(idem_key),
+                k.comment(comment.parent_id or "-"),
+                k.stats,
+            ],
+            args=[
+                comment.id,
+                comment.article_id,
+                comment.parent_id or "",
+                fingerprint,
+                IDEMPOTENCY_TTL,
+                decision.status,
+                queue,
+                json.dumps(audit),
+                json.dumps(stats),
+                EVENTS_MAXLEN,
+                *[part for pair in fields.items() for part in pair],
+            ],
+        )
+        outcome = result[0]
+        if outcome == "duplicate":
+            if result[2] != fingerprint:
+                raise IdempotencyMismatch(result[1])
+            return Submitted(result[1], duplicate=True)
+        if outcome == "no_parent":
+            raise ParentNotFound(comment.parent_id)
+        if outcome != "ok":
+            raise RuntimeError(f"submit script answered {outcome!r}")
+        return Submitted(comment.id)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, comment_id: str) -> dict[str, str] | None:
+        record: dict[str, str] = self.redis.hgetall(self.keys.comment(comment_id))  # type: ignore[assignment]
+        return record or None
+
+    def get_many(self, comment_ids: list[str]) -> list[dict[str, str]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for comment_id in comment_ids:
+            pipe.hgetall(self.keys.comment(comment_id))
+        return [record for record in pipe.execute() if record]
+
+    def _page(self, key: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        start = f"({cursor}" if cursor else "-"
+        ids: list[str] = self.redis.zrangebylex(key, start, "+", 0, limit + 1)  # type: ignore[assignment]
+        more = len(ids) > limit
+        ids = ids[:limit]
+        return ids, (ids[-1] if more and ids else None)
+
+    def published_page(
+        self, article_id: str, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, str]], str | None]:
+        """An article's published comments in arrival order, `limit` after `cursor`."""
+        ids, next_cursor = self._page(self.keys.article_published(article_id), cursor, limit)
+        return self.get_many(ids), next_cursor
+
+    def queue_page(
+        self,
+        queue: str,
+        cursor: str | None,
+        limit: int,
+        *,
+        article_id: str | None = None,
+        reason: str | None = None,
+    ) -> tuple[list[dict[str, str]], str | None]:
+        """A queue's items, oldest first, optionally only one article's or one reason's."""
+        if queue not in QUEUES:
+            raise ValueError(queue)
+        key = self.keys.queue(queue)
+        if not article_id and not reason:
+            ids, next_cursor = self._page(key, cursor, limit)
+            return self.get_many(ids), next_cursor
+        items: list[dict[str, str]] = []
+        scanned = 0
+        while len(items) <= limit and scanned < SCAN_LIMIT:
+            ids, more = self._page(key, cursor, 200)
+            scanned += len(ids)
+            for record in self.get_many(ids):
+                if article_id and record.get("article_id") != article_id:
+                    continue
+                if reason and reason not in record.get("reason_codes", "").split(","):
+                    continue
+                items.append(record)
+            if not more:
+                break
+            cursor = more
+        if len(items) > limit:
+            return items[:limit], items[limit - 1]["id"]
+        # A scan stopped by SCAN_LIMIT hands back where it got to, so the caller can go on.
+        return items, (cursor if scanned >= SCAN_LIMIT else None)
+
+    def history(self, comment_id: str) -> list[tuple[str, dict[str, str]]]:
+        """Every event of one comment, oldest first."""
+        entries: list[tuple[str, dict[str, str]]] = self.redis.xrange(self.keys.audit(comment_id))  # type: ignore[assignment]
+        return entries
+
+    def author(self, author_key: str) -> dict[str, int]:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(self.keys.author(author_key))
+        pipe.zcard(self.keys.author_comments(author_key))
+        counts, total = pipe.execute()
+        return {
+            "approved": int(counts.get("approved", 0)),
+            "rejected": int(counts.get("rejected", 0)),
+            "comments": int(total),
+        }
+
+    def authors(self, author_keys: set[str]) -> dict[str, dict[str, int]]:
+        return {key: self.author(key) for key in author_keys}
+
+    def author_page(
+        self, author_key: str, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, str]], str | None]:
+        ids, next_cursor = self._page(self.keys.author_comments(author_key), cursor, limit)
+        return self.get_many(ids), next_cursor
+
+    # -- readers' reports -----------------------------------------------------------------------
+
+    def report(self, comment_id: str, reason: str, note: str) -> int:
+        """Count a reader's report and queue the comment for review; NotFound unless published."""
+        k = self.keys
+        result = self._report(
+            keys=[k.comment(comment_id), k.queue("reported"), k.audit(comment_id), k.events, k.stats],
+            args=[comment_id, reason, note, now_iso(), EVENTS_MAXLEN],
+        )
+        if result[0] != "ok":
+            raise NotFound(comment_id)
+        return int(result[1])
+
+    # -- moderators -----------------------------------------------------------------------------
+
+    def claim(self, moderator: str, queue: str, limit: int, lease_seconds: int) -> list[str]:
+        """Lease up to `limit` free items of `queue` to `moderator`; returns their ids."""
+        if queue not in QUEUES:
+            raise ValueError(queue)
+        now_ms = int(time.time() * 1000)
+        ids: list[str] = self._claim(
+            keys=[self.keys.queue(queue), self.keys.events],
+            args=[
+                self.keys.prefix,
+                moderator,
+                limit,
+                lease_seconds * 1000,
+                now_ms,
+                SCAN_LIMIT,
+                EVENTS_MAXLEN,
+                now_iso(),
+            ],
+        )
+        return ids
+
+    def decide(
+        self,
+        comment_id: str,
+        moderator: str,
+        action: str,
+        reason: str | None,
+        note: str | None,
+        version: int | None,
+    ) -> Decided:
+        """Apply a decision; raises Conflict for the loser of a race, NotFound for no comment."""
+        k = self.keys
+        article_id, author = self.redis.hmget(k.comment(comment_id), ["article_id", "author_key"])
+        if article_id is None:
+            raise NotFound(comment_id)
+        result = self._decide(
+            keys=[
+                k.comment(comment_id),
+                k.queue("pending"),
+                k.queue("reported"),
+                k.queue("rejected"),
+                k.queue("approved"),
+                k.article_published(str(article_id)),
+                k.author(str(author)),
+                k.audit(comment_id),
+                k.events,
+                k.stats,
+            ],
+            args=[
+                comment_id,
+                action,
+                moderator,
+                reason or "",
+                note or "",
+                "" if version is None else str(version),
+                int(time.time() * 1000),
+                now_iso(),
+                EVENTS_MAXLEN,
+            ],
+        )
+        if result[0] == "not_found":
+            raise NotFound(comment_id)
+        if result[0] == "conflict":
+            raise Conflict(result[1])
+        return Decided(comment_id, result[2], int(result[1]))
+
+    # -- stats and erasure ----------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Queue depths, oldest pending age, and decision counters."""
+        pipe = self.redis.pipeline(transaction=False)
+        for queue in QUEUES:
+            pipe.zcard(self.keys.queue(queue))
+        pipe.zrangebylex(self.keys.queue("pending"), "-", "+", 0, 1)
+        pipe.hgetall(self.keys.stats)
+        *depths, oldest, counters = pipe.execute()
+        oldest_age = None
+        if oldest:
+            from ulid import ULID
+
+            oldest_age = round(time.time() - ULID.from_str(oldest[0]).timestamp, 3)
+        return {
+            "queues": dict(zip(QUEUES, (int(d) for d in depths), strict=True)),
+            "oldest_pending_age_seconds": oldest_age,
+            "counters": {name: int(value) for name, value in counters.items()},
+        }
+
+    def erase_author(self, author_key: str, admin: str) -> int:
+        """Blank an author's name, email and network data on every comment; returns how many."""
+        k = self.keys
+        count: int = self._erase(
+            keys=[k.author_comments(author_key), k.author(author_key), k.events],
+            args=[k.prefix, now_iso(), EVENTS_MAXLEN, "[erased]", admin],
+        )
+        return count

@@ -1,0 +1,113 @@
+"""Fixtures: a real Redis (REDIS_URL's server, or one started here), the real model, the app."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+
+from api import create_app, load_model
+from moderation.intake import Scorer
+from moderation.keys import Keys
+from moderation.moderators import Moderators
+from moderation.redis_server import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR_FOR_TESTS", ROOT.parent / "shared" / "data"))
+# A database of its own on a shared server: the tests flush it before and after each test.
+TEST_DB = int(os.environ.get("MODERATION_TEST_REDIS_DB", "13"))
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ALLOWED_ORIGIN = "https://news.example"
+
+needs_data = pytest.mark.skipif(
+    not DATA_DIR.is_dir(), reason="needs ../shared/data (public training sets), absent in this clone"
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real Redis server: REDIS_URL's, else a redis-server started for this run."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis"), persistent=False) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    base = redis_server.rsplit("/", 1)[0] if re.search(r"/\d+$", redis_server) else redis_server.rstrip("/")
+    return f"{base}/{TEST_DB}"
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def model() -> Scorer:
+    """The shipped model, loaded once: the API under test scores with the real thing."""
+    return load_model(None)
+
+
+class PrivacyCheckingClient(FlaskClient):
+    """Fails the test if any response to an anonymous request contains an email address."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        headers = kwargs.get("headers") or {}
+        if "Authorization" not in headers:
+            text = response.get_data(as_text=True) + " " + str(response.headers.get("Location", ""))
+            leaked = EMAIL.findall(text)
+            assert not leaked, f"public response leaks {leaked}: {text[:300]}"
+        return response
+
+
+@pytest.fixture
+def app(redis: Redis, redis_url: str, model: Scorer) -> Flask:
+    app = create_app({
+        "TESTING": True,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "ALLOWED_ORIGINS": [ALLOWED_ORIGIN],
+        "MODEL": model,
+    })
+    app.test_client_class = PrivacyCheckingClient
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def moderators(redis: Redis) -> Moderators:
+    return Moderators(redis, Keys())
+
+
+@pytest.fixture
+def moderator(moderators: Moderators) -> dict[str, str]:
+    return {"Authorization": f"Bearer {moderators.add('alice', 'moderator')}"}
+
+
+@pytest.fixture
+def other_moderator(moderators: Moderators) -> dict[str, str]:
+    return {"Authorization": f"Bearer {moderators.add('bob', 'moderator')}"}
+
+
+@pytest.fixture
+def admin(moderators: Moderators) -> dict[str, str]:
+    return {"Authorization": f"Bearer {moderators.add('root', 'admin')}"}

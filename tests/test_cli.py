@@ -1,0 +1,61 @@
+"""The `moderation` command: moderators and scoring files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from moderation.cli import main
+from moderation.keys import Keys
+from moderation.moderators import Moderators
+
+
+def test_moderators_add_list_revoke(redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    main(["moderators", "add", "dana", "--role", "admin"])
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("mod_")
+    assert token not in str(redis.hgetall(Keys().moderators))  # only the hash is stored
+    who = Moderators(redis).authenticate(token)
+    assert who is not None and (who.name, who.role) == ("dana", "admin")
+    main(["moderators", "list"])
+    assert capsys.readouterr().out.startswith("dana\tadmin\t")
+    with pytest.raises(SystemExit):
+        main(["moderators", "add", "dana"])
+    main(["moderators", "revoke", "dana"])
+    assert Moderators(redis).authenticate(token) is None
+
+
+def test_score_csv_keeps_columns_and_adds_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "comments.csv"
+    source.write_text('id,text\n1,"Thanks, a thoughtful article about the budget."\n'
+                      '2,"WIN a FREE iPhone!!! Click http://bit.ly/x now, text WIN to 80086"\n')
+    main(["score", str(source)])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert set(rows[0]) == {"id", "text", "spam", "abuse", "decision", "reasons"}
+    assert rows[0]["decision"] == "published"
+    assert float(rows[1]["spam"]) > float(rows[0]["spam"]) and rows[1]["decision"] != "published"
+    assert "spam" in rows[1]["reasons"]
+
+
+def test_score_jsonl_to_file(tmp_path: Path) -> None:
+    source = tmp_path / "comments.jsonl"
+    source.write_text(json.dumps({"body": "Good piece.", "n": 1}) + "\n")
+    out = tmp_path / "scored.csv"
+    main(["score", str(source), "--text-column", "body", "-o", str(out)])
+    (row,) = csv.DictReader(out.open())
+    assert row["n"] == "1" and 0 <= float(row["abuse"]) <= 1
+
+
+def test_score_names_a_missing_column(tmp_path: Path) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text("comment\nhello\n")
+    with pytest.raises(SystemExit, match="text-column"):
+        main(["score", str(source)])

@@ -1,0 +1,74 @@
+"""Unit tests of the policy: scores and rules to a decision, with reasons."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from moderation.policy import Assessment, Policy, Word, count_links, decide, find_terms
+
+CLEAN = Assessment(spam=0.01, abuse=0.02)
+
+
+def verdict(policy: Policy, assessment: Assessment = CLEAN, text: str = "A fair point.", **kw: object):  # type: ignore[no-untyped-def]
+    options = {"article_mode": "open", "author_approved": 1, **kw}
+    return decide(policy, assessment, text, **options)  # type: ignore[arg-type]
+
+
+def test_clean_comment_from_known_author_is_published() -> None:
+    assert verdict(Policy()).status == "published"
+    assert verdict(Policy()).reasons == ()
+
+
+def test_new_author_is_held_unless_policy_says_otherwise() -> None:
+    held = verdict(Policy(), author_approved=0)
+    assert (held.status, held.codes) == ("pending", ("new_author",))
+    assert verdict(Policy(hold_new_authors=False), author_approved=0).status == "published"
+
+
+def test_scores_hold_then_reject_at_thresholds() -> None:
+    words = (Word(0, 4, "free", 0.9),)
+    held = verdict(Policy(), Assessment(0.6, 0.1, spam_words=words))
+    assert held.status == "pending"
+    assert held.reasons[0].code == "spam" and held.reasons[0].words == words
+    rejected = verdict(Policy(), Assessment(0.99, 0.1))
+    assert (rejected.status, rejected.codes) == ("rejected", ("spam",))
+    assert verdict(Policy(), Assessment(0.1, 0.7)).codes == ("abuse",)
+
+
+def test_links_over_the_limit_hold() -> None:
+    text = "see http://a.example/x and www.b.example and cheap-pills.ru"
+    assert count_links(text) == 3
+    assert verdict(Policy(max_links=2), text=text).codes == ("links",)
+    assert verdict(Policy(max_links=3), text=text).status == "published"
+
+
+def test_blocked_terms_reject_and_suspect_terms_hold_as_whole_words() -> None:
+    policy = Policy(blocked_terms=("buy viagra",), suspect_terms=("idiot",))
+    assert verdict(policy, text="Buy   VIAGRA today").status == "rejected"
+    held = verdict(policy, text="What an Idiot.")
+    assert held.codes == ("suspect_term",)
+    assert held.reasons[0].words[0].text == "Idiot"
+    assert verdict(policy, text="idiotic but fine").status == "published"
+
+
+def test_full_width_letters_do_not_dodge_terms() -> None:
+    found = find_terms("\uff49\uff44\uff49\uff4f\uff54", ("idiot",))  # full-width "idiot"
+    assert [(w.start, w.end) for w in found] == [(0, 5)]
+
+
+def test_premoderated_article_holds_everything() -> None:
+    assert verdict(Policy(), article_mode="premoderated").codes == ("premoderated_article",)
+
+
+def test_every_fired_rule_is_a_reason() -> None:
+    decision = verdict(Policy(), Assessment(0.99, 0.6), author_approved=0, article_mode="premoderated")
+    assert decision.status == "rejected"
+    assert decision.codes == ("spam", "abuse", "premoderated_article", "new_author")
+
+
+def test_policy_refuses_hold_above_reject() -> None:
+    with pytest.raises(ValidationError):
+        Policy(spam_hold=0.9, spam_reject=0.5)
+    with pytest.raises(ValidationError):
+        Policy(abuse_hold=1.5)
