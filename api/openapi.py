@@ -140,6 +140,9 @@ def build() -> dict[str, Any]:
             "Erase an author's name and email everywhere, keeping decisions", {"200": {"description": "OK"}},
             secured=True, params=[_path("author_key")], extra_errors={"404": _problem("No such author")},
         )},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
+            "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},
         "/healthz": {"get": {"summary": "The process is up", "responses": {"200": {"description": "OK"}}}},
         "/readyz": {"get": {"summary": "Redis answers and the model is loaded",
                             "responses": {"200": {"description": "Ready"}, "503": _problem("Not ready")}}},

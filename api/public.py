@@ -7,8 +7,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
+from api import metrics
 from api.auth import bearer_moderator
 from api.inputs import is_form, parse, query_int, raw_input
+from api.limits import client_email, client_ip, limiter, posting_limits, reporting_limits
 from api.problems import ProblemError, invalid
 from api.services import services
 from api.views import public_comment, review_items
@@ -51,6 +53,8 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
 
 
 @bp.post("/comments")
+@limiter.limit(posting_limits, key_func=client_ip)
+@limiter.limit(posting_limits, key_func=client_email)
 def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
@@ -80,6 +84,9 @@ def post_comment() -> Any:
             409, "Conflict", "This Idempotency-Key was already used for a different comment."
         ) from None
 
+    if not receipt.duplicate:
+        metrics.SCORING.observe(receipt.scoring_seconds)
+        metrics.record_decision("automatic", receipt.decision, receipt.reasons)
     if return_to:
         return redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
     response = jsonify(
@@ -107,14 +114,15 @@ def list_comments(article_id: str) -> Response:
 @bp.get("/comments/<comment_id>")
 def get_comment(comment_id: str) -> Response:
     record = services().store.get(comment_id) if is_comment_id(comment_id) else None
-    if record and record.get("status") == "published":
-        return jsonify(public_comment(record))
     if record and request.headers.get("Authorization") and bearer_moderator():
         return jsonify(review_items(services().store, [record])[0])
+    if record and record.get("status") == "published":
+        return jsonify(public_comment(record))
     raise ProblemError(404, "Not Found", "No published comment with this id.")
 
 
 @bp.post("/comments/<comment_id>/reports")
+@limiter.limit(reporting_limits, key_func=client_ip)
 def report_comment(comment_id: str) -> tuple[Response, int]:
     report = parse(ReportIn, raw_input(allow_form=True), strict=not is_form())
     if not is_comment_id(comment_id):

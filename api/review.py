@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from api import metrics
 from api.auth import require
 from api.inputs import parse, query_int, raw_input
 from api.problems import ProblemError, invalid, problem
@@ -81,6 +82,7 @@ def _decide(comment_id: str, decision: DecisionIn) -> dict[str, Any]:
             _CONFLICTS[conflict.why],
             extra={"current": review_items(store, [current])[0] if current else None},
         ) from None
+    metrics.record_decision("human", decision.action, (decision.reason or "none",))
     return {"id": decided.id, "status": decided.status, "version": decided.version}
 
 

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -62,13 +63,20 @@ def serve(args: argparse.Namespace) -> None:
     if not os.environ.get("MODERATION_SECRET_KEY") and os.environ.get("MODERATION_ENV") != "production":
         os.environ["MODERATION_SECRET_KEY"] = _dev_secret(data_dir)
 
+    metrics_dir = data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir.resolve()))
+
     class Server(BaseApplication):
         def load_config(self) -> None:
+            from api import gunicorn_conf
+
+            for name in ("preload_app", "timeout", "graceful_timeout", "keepalive", "logconfig_dict",
+                         "accesslog", "child_exit"):
+                self.cfg.set(name, getattr(gunicorn_conf, name))
             self.cfg.set("bind", [args.bind])
             self.cfg.set("workers", args.workers)
-            self.cfg.set("preload_app", True)  # the model loads once, before the fork, and is shared
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 30)
 
         def load(self) -> Any:
             from api import create_app

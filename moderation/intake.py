@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
-from moderation.policy import Assessment, Word, decide
+from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
 from moderation.schemas import CommentIn
 from moderation.store import CommentStore, IdempotencyMismatch
+
+PURGE_EVERY_SECONDS = 600
 
 
 class ArticleClosed(Exception):
@@ -60,16 +63,38 @@ class Receipt:
     status: str
     created_at: str
     duplicate: bool = False
+    # For the service's own metrics; never shown to the poster.
+    decision: str = ""
+    reasons: tuple[str, ...] = ()
+    scoring_seconds: float = 0.0
 
 
 class Intake:
     """Accepts comments for one store, policy and model."""
 
-    def __init__(self, store: CommentStore, policies: PolicyStore, scorer: Scorer, secret: bytes) -> None:
+    def __init__(
+        self,
+        store: CommentStore,
+        policies: PolicyStore,
+        scorer: Scorer,
+        secret: bytes,
+        origin_retention_seconds: float = 90 * 86400,
+    ) -> None:
         self.store = store
         self.policies = policies
         self.scorer = scorer
         self.secret = secret
+        self.origin_retention_seconds = origin_retention_seconds
+        self._next_purge = 0.0
+
+    def _purge_old_origins(self) -> None:
+        """Now and then, one process (whichever takes the lock) forgets expired network data."""
+        now = time.monotonic()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_EVERY_SECONDS
+        if self.store.redis.set(self.store.keys.prefix + "purge-lock", "1", nx=True, ex=PURGE_EVERY_SECONDS):
+            self.store.purge_origins(self.origin_retention_seconds)
 
     def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None) -> Receipt:
         """Score, decide and store one comment; the same idempotency key gives the same receipt."""
@@ -87,13 +112,19 @@ class Intake:
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
         key = author_key(self.secret, comment.email)
+        fingerprint = text_fingerprint(comment.body)
+        own_repeat, other_authors = self.store.repeats(key, fingerprint)
+        started = time.perf_counter()
         assessment = assess(self.scorer, comment.body)
+        scoring_seconds = time.perf_counter() - started
         decision = decide(
             policy,
             assessment,
             comment.body,
             article_mode=mode,
             author_approved=self.store.author_approved(key) if policy.hold_new_authors else 1,
+            own_repeat=own_repeat,
+            other_authors=other_authors,
         )
         comment_id, created_at = new_comment_id()
         record = NewComment(
@@ -107,10 +138,27 @@ class Intake:
             body=comment.body,
             origin=origin,
         )
-        submitted = self.store.submit(record, assessment, decision, self.scorer.version, idempotency)
+        submitted = self.store.submit(
+            record,
+            assessment,
+            decision,
+            self.scorer.version,
+            idempotency,
+            text_fingerprint=fingerprint,
+            duplicate_window=policy.duplicate_window_seconds,
+        )
+        self._purge_old_origins()
         if submitted.duplicate:
             return self._receipt(submitted.id, duplicate=True)
-        return Receipt(comment_id, comment.article_id, poster_status(decision.status), created_at)
+        return Receipt(
+            comment_id,
+            comment.article_id,
+            poster_status(decision.status),
+            created_at,
+            decision=decision.status,
+            reasons=decision.codes,
+            scoring_seconds=scoring_seconds,
+        )
 
     def _earlier(self, idempotency_key: str, fingerprint: str) -> Receipt | None:
         seen = self.store.redis.get(self.store.keys.idempotency(idempotency_key))

@@ -34,6 +34,16 @@ class Keys:
     def idempotency(self, key: str) -> str:
         return f"{self.prefix}idem:{key}"
 
+    def author_text(self, author_key: str, text_fingerprint: str) -> str:
+        return f"{self.prefix}dup:{author_key}:{text_fingerprint}"
+
+    def text_authors(self, text_fingerprint: str) -> str:
+        return f"{self.prefix}dup:{text_fingerprint}"
+
+    @property
+    def origins(self) -> str:
+        return f"{self.prefix}origins"
+
     @property
     def events(self) -> str:
         return f"{self.prefix}events"

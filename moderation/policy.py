@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -34,6 +35,10 @@ class Policy(BaseModel):
     suspect_terms: tuple[str, ...] = Field(default=(), max_length=5000)
     hold_new_authors: bool = True
     default_article_mode: ArticleMode = "open"
+    # The same text from the same author within the window is rejected; from this many different
+    # authors within the window, it is held as coordinated.
+    duplicate_window_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    coordinated_authors: int = Field(default=3, ge=2, le=1000)
 
     @model_validator(mode="after")
     def _holds_before_rejects(self) -> Self:
@@ -89,6 +94,15 @@ class Decision:
         return tuple(reason.code for reason in self.reasons)
 
 
+_NOT_WORDS = re.compile(r"[\W\d_]+")
+
+
+def text_fingerprint(text: str) -> str:
+    """Equal for texts that differ only in case, width, digits, punctuation or spacing."""
+    folded = _NOT_WORDS.sub(" ", _fold(text)).strip()
+    return hashlib.blake2b(folded.encode(), digest_size=12).hexdigest()
+
+
 def count_links(text: str) -> int:
     return len(_LINK.findall(text))
 
@@ -130,11 +144,17 @@ def decide(
     *,
     article_mode: ArticleMode,
     author_approved: int,
+    own_repeat: bool = False,
+    other_authors: int = 0,
 ) -> Decision:
     """Publish, hold or reject a comment, naming every rule that fired."""
     rejects: list[Reason] = []
     holds: list[Reason] = []
 
+    if own_repeat:
+        rejects.append(Reason("duplicate"))
+    elif other_authors + 1 >= policy.coordinated_authors:
+        holds.append(Reason("duplicate", float(other_authors + 1)))
     blocked = find_terms(text, policy.blocked_terms)
     if blocked:
         rejects.append(Reason("blocked_term", words=blocked))

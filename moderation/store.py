@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from redis import Redis
+from ulid import ULID
 
 from moderation.comments import NewComment, now_iso
 from moderation.keys import QUEUES, Keys
@@ -67,11 +68,21 @@ class CommentStore:
         self._decide = redis.register_script(_script("decide.lua"))
         self._report = redis.register_script(_script("report.lua"))
         self._erase = redis.register_script(_script("erase.lua"))
+        self._purge_origins = redis.register_script(_script("purge_origins.lua"))
 
     # -- intake -------------------------------------------------------------------------------
 
     def author_approved(self, author_key: str) -> int:
         return int(self.redis.hget(self.keys.author(author_key), "approved") or 0)
+
+    def repeats(self, author_key: str, text_fingerprint: str) -> tuple[bool, int]:
+        """Whether this author posted this text recently, and how many others did."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self.keys.author_text(author_key, text_fingerprint))
+        pipe.scard(self.keys.text_authors(text_fingerprint))
+        pipe.sismember(self.keys.text_authors(text_fingerprint), author_key)
+        own, authors, includes_self = pipe.execute()
+        return bool(own), int(authors) - int(bool(includes_self))
 
     def submit(
         self,
@@ -80,6 +91,9 @@ class CommentStore:
         decision: Decision,
         model_version: str,
         idempotency: tuple[str, str] | None = None,
+        *,
+        text_fingerprint: str = "",
+        duplicate_window: int = 600,
     ) -> Submitted:
         """Store a scored comment with its list, queue, author and audit entries, all or nothing."""
         k = self.keys
@@ -130,6 +144,9 @@ class CommentStore:
                 k.idempotency(idem_key),
                 k.comment(comment.parent_id or "-"),
                 k.stats,
+                k.author_text(comment.author_key, text_fingerprint),
+                k.text_authors(text_fingerprint),
+                k.origins,
             ],
             args=[
                 comment.id,
@@ -142,6 +159,9 @@ class CommentStore:
                 json.dumps(audit),
                 json.dumps(stats),
                 EVENTS_MAXLEN,
+                duplicate_window,
+                comment.author_key,
+                int(ULID.from_str(comment.id).timestamp * 1000),
                 *[part for pair in fields.items() for part in pair],
             ],
         )
@@ -334,8 +354,6 @@ class CommentStore:
         *depths, oldest, counters = pipe.execute()
         oldest_age = None
         if oldest:
-            from ulid import ULID
-
             oldest_age = round(time.time() - ULID.from_str(oldest[0]).timestamp, 3)
         return {
             "queues": dict(zip(QUEUES, (int(d) for d in depths), strict=True)),
@@ -351,3 +369,13 @@ class CommentStore:
             args=[k.prefix, now_iso(), EVENTS_MAXLEN, "[erased]", admin],
         )
         return count
+
+    def purge_origins(self, older_than_seconds: float, batch: int = 1000) -> int:
+        """Blank IP, User-Agent and Referer of comments older than the retention; returns how many."""
+        cutoff_ms = int((time.time() - older_than_seconds) * 1000)
+        total = 0
+        while True:
+            purged = int(self._purge_origins(keys=[self.keys.origins], args=[self.keys.prefix, cutoff_ms, batch]))
+            total += purged
+            if purged < batch:
+                return total

@@ -83,6 +83,7 @@ def app(redis: Redis, redis_url: str, model: Scorer) -> Flask:
         "SECRET_KEY": "test-secret-key",
         "ALLOWED_ORIGINS": [ALLOWED_ORIGIN],
         "MODEL": model,
+        "RATE_LIMITS": "off",
     })
     app.test_client_class = PrivacyCheckingClient
     return app

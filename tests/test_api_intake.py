@@ -65,8 +65,9 @@ def test_replies_carry_parent_and_parent_must_exist(client: FlaskClient, open_po
 
 
 def test_cursor_pagination(client: FlaskClient, open_policy: PolicyStore) -> None:
-    ids = [client.post("/v1/comments", json=comment(body=f"Point number {n} about the budget.")).get_json()["id"]
-           for n in range(5)]
+    words = ["first", "second", "third", "fourth", "fifth"]
+    ids = [client.post("/v1/comments", json=comment(email=f"r{n}@example.com", body=f"My {word} point on the budget.")
+                       ).get_json()["id"] for n, word in enumerate(words)]
     first = client.get("/v1/articles/budget-2026/comments?limit=2").get_json()
     second = client.get(f"/v1/articles/budget-2026/comments?limit=2&cursor={first['next_cursor']}").get_json()
     third = client.get(f"/v1/articles/budget-2026/comments?limit=2&cursor={second['next_cursor']}").get_json()

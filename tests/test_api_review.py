@@ -90,7 +90,7 @@ def test_two_moderators_deciding_at_once_one_wins_each_round(
     app: Flask, moderator: dict[str, str], other_moderator: dict[str, str]
 ) -> None:
     for round_ in range(20):
-        comment_id = post(app.test_client(), f"Round {round_}: a calm comment on the plan.")["id"]
+        comment_id = post(app.test_client(), "A calm comment on the plan.", email=f"r{round_}@example.com")["id"]
         statuses = _race(app, comment_id, moderator, other_moderator)
         assert sorted(statuses) == [200, 409], f"round {round_}: {statuses}"
 

@@ -1,9 +1,10 @@
 -- Store a new comment, its list and queue entries, author index, audit and stats in one step.
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
---       audit, events, idempotency, parent comment, stats
+--       audit, events, idempotency, parent comment, stats, author's copy of this text,
+--       authors of this text, origins index
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
---       then comment field/value pairs
+--       duplicate window seconds, author key, created ms, then comment field/value pairs
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -24,7 +25,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 
 local fields = {}
-for i = 11, #ARGV do
+for i = 14, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
@@ -46,6 +47,12 @@ redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[10], '*', 'comment_id', id, unpa
 for _, field in ipairs(cjson.decode(ARGV[9])) do
   redis.call('HINCRBY', KEYS[9], field, 1)
 end
+-- Remember the text for the duplicate rules, and when the network data must be purged.
+local window = tonumber(ARGV[11])
+redis.call('SET', KEYS[10], id, 'EX', window)
+redis.call('SADD', KEYS[11], ARGV[12])
+redis.call('EXPIRE', KEYS[11], window)
+redis.call('ZADD', KEYS[12], tonumber(ARGV[13]), id)
 if fingerprint ~= '' then
   redis.call('SET', KEYS[7], id .. '|' .. fingerprint, 'EX', tonumber(ARGV[5]))
 end

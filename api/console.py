@@ -1,0 +1,589 @@
+"""The moderators' web console: server-rendered pages over the same core objects as the review API.
+
+Sessions are Flask's signed cookie, scoped to /console, holding which token signed in (the moderator's
+name and the time that token was issued), never the token itself; every request checks that token is
+still live, so revoking a moderator ends their console sessions at once. Every POST carries a
+per-session CSRF token. Forms work without JavaScript; console.js only adds the keyboard.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, get_args
+from urllib.parse import urlencode, urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from api.limits import client_ip, limiter
+from api.services import services
+from api.views import review_items
+from moderation.keys import QUEUES
+from moderation.moderators import Moderator
+from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
+from moderation.store import Conflict, NotFound
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+PAGE_SIZE = 25
+BATCH_SIZES = (5, 10, 20, 50)
+# A console session ends after this long even if the browser stays open.
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+SIGN_IN_LIMITS = "10/minute;100/hour"
+REJECT_REASONS: tuple[str, ...] = get_args(RejectReason)
+REJECT_LABELS = {
+    "spam": "Spam",
+    "abuse": "Abuse",
+    "off_topic": "Off topic",
+    "personal_data": "Personal data",
+    "other": "Other",
+}
+REASON_LABELS = {
+    "spam": "Spam score",
+    "abuse": "Abuse score",
+    "links": "Too many links",
+    "blocked_term": "Blocked term",
+    "suspect_term": "Suspect term",
+    "premoderated_article": "Premoderated article",
+    "duplicate": "Duplicate",
+    "new_author": "New author",
+}
+QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
+CLAIMABLE = ("pending", "reported")
+CONFLICT_DECIDED = "Another moderator decided this comment first."
+
+
+@bp.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    """The session cookie is the console's alone: scoped to its path, never readable by scripts."""
+    config = state.app.config
+    config["SESSION_COOKIE_NAME"] = "moderation_console"
+    config["SESSION_COOKIE_PATH"] = bp.url_prefix
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = config["ENV"] != "development"
+
+
+# -- sessions and CSRF -------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use; every console form posts it back."""
+    token = session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.form.get("csrf_token", "")
+    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def _signed_in() -> Moderator | None:
+    """The moderator this session belongs to, while their token is still live and the session young."""
+    name, issued, at = session.get("moderator"), session.get("token_issued"), session.get("signed_in_at")
+    if not isinstance(name, str) or not isinstance(issued, str) or not isinstance(at, int | float):
+        return None
+    if not 0 <= time.time() - at <= SESSION_MAX_AGE_SECONDS:
+        return None
+    # A revoked token is gone from the list; a re-issued one has a new creation time.
+    for moderator in services().moderators.list():
+        if moderator.name == name and moderator.created_at == issued:
+            return moderator
+    return None
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    """Only a path inside the console: never another host, so sign-in cannot redirect elsewhere."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    prefix = bp.url_prefix or "/console"
+    if parts.scheme or parts.netloc or "\\" in target or not (parts.path + "/").startswith(prefix + "/"):
+        return fallback
+    return target
+
+
+PUBLIC_ENDPOINTS = {"console.login", "console.sign_in"}
+
+
+@bp.before_request
+def _guard() -> Any:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    moderator = _signed_in()
+    if moderator is None:
+        had_session = "moderator" in session
+        session.pop("moderator", None)
+        if had_session:
+            flash("Your session ended; sign in again.", "error")
+        wanted = request.full_path if request.method == "GET" else None
+        query = {"next": wanted.rstrip("?")} if wanted else {}
+        return redirect(url_for("console.login", **query), 303)
+    if request.method == "POST" and not _csrf_ok():
+        abort(400, "This form has expired. Reload the page and try again.")
+    g.moderator = moderator
+    return None
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Pages with emails and IP addresses must not sit in a shared or back/forward cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token,
+        "queue_labels": QUEUE_LABELS,
+        "reason_labels": REASON_LABELS,
+        "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
+        "moderator": g.get("moderator"),
+    }
+
+
+def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
+    return render_template("console/error.html", status=status, title=title, detail=detail), status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    return _error_page(error.code, error.name, error.description or "")
+
+
+@bp.errorhandler(RedisConnectionError)
+@bp.errorhandler(RedisTimeoutError)
+def _redis_down(error: Exception) -> tuple[str, int]:
+    current_app.logger.error("console: redis unavailable: %s", type(error).__name__)
+    return _error_page(503, "Service Unavailable", "The comment store is unavailable; nothing was changed.")
+
+
+# -- presenting items --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of a comment's text, and the reasons whose evidence covers it (none for plain text)."""
+
+    text: str
+    codes: tuple[str, ...] = ()
+    title: str = ""
+
+
+def highlight(body: str, reasons: list[dict[str, Any]]) -> list[Segment]:
+    """Split `body` at the evidence spans of `reasons`; the template escapes every piece."""
+    spans: list[tuple[int, int, str, float]] = []
+    for reason in reasons:
+        for word in reason.get("words") or []:
+            start, end = word.get("start"), word.get("end")
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(body):
+                weight = word.get("weight")
+                spans.append((start, end, str(reason.get("code", "")), float(weight or 0)))
+    if not spans:
+        return [Segment(body)] if body else []
+    cuts = sorted({0, len(body), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
+    segments: list[Segment] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = [(code, weight) for s, e, code, weight in spans if s <= start and end <= e]
+        codes = tuple(dict.fromkeys(code for code, _ in covering))
+        title = "; ".join(
+            f"{REASON_LABELS.get(code, code)}" + (f" (weight {weight:.2f})" if weight else "")
+            for code, weight in covering
+        )
+        piece = body[start:end]
+        if segments and segments[-1].codes == codes and not codes:
+            segments[-1] = Segment(segments[-1].text + piece)
+        else:
+            segments.append(Segment(piece, codes, title))
+    return segments
+
+
+def when(stamp: str | None) -> str:
+    """'26 Nov 2026, 23:12 UTC' from a stored ISO timestamp."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return stamp
+    return moment.strftime("%-d %b %Y, %H:%M UTC")
+
+
+def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for reason in reasons:
+        code = str(reason.get("code", ""))
+        score = reason.get("score")
+        if score is None:
+            detail = ""
+        elif code in ("spam", "abuse"):
+            detail = f"{float(score):.2f}"
+        elif code == "links":
+            detail = f"{int(score)} links"
+        elif code == "duplicate":
+            detail = f"{int(score)} authors"
+        else:
+            detail = str(score)
+        words = list(dict.fromkeys(str(w.get("text", "")) for w in reason.get("words") or [] if w.get("text")))
+        rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words})
+    return rows
+
+
+def present(item: dict[str, Any], me: str) -> dict[str, Any]:
+    """A review item with what the templates show: highlighted text, reasons, claim and times."""
+    holder = item.get("claimed_by")
+    return {
+        **item,
+        "segments": highlight(item.get("body", ""), item.get("reasons") or []),
+        "reason_rows": _reason_rows(item.get("reasons") or []),
+        "created_display": when(item.get("created_at")),
+        "claim_state": None if not holder else ("mine" if holder == me else "other"),
+        "claim_until": when(item.get("claim_expires_at")),
+        "report_rows": [(k, v) for k, v in (item.get("reports") or {}).items() if k != "total" and v],
+    }
+
+
+def _items(records: list[dict[str, str]]) -> list[dict[str, Any]]:
+    me = g.moderator.name
+    return [present(item, me) for item in review_items(services().store, records)]
+
+
+def _counts() -> dict[str, int]:
+    queues: dict[str, int] = services().store.stats()["queues"]
+    return queues
+
+
+def _batch_ids() -> list[str]:
+    ids = session.get("batch")
+    return [i for i in ids if isinstance(i, str) and is_comment_id(i)] if isinstance(ids, list) else []
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+@bp.get("/login")
+def login() -> Any:
+    if _signed_in() is not None:
+        return redirect(_safe_next(request.args.get("next"), url_for("console.queue")), 303)
+    csrf_token()
+    return render_template("console/login.html", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+@limiter.limit(SIGN_IN_LIMITS, key_func=client_ip)
+def sign_in() -> Any:
+    target = _safe_next(request.form.get("next"), url_for("console.queue"))
+    if not _csrf_ok():
+        flash("The sign-in form expired; please try again.", "error")
+        return redirect(url_for("console.login", next=target), 303)
+    moderator = services().moderators.authenticate(request.form.get("token", "").strip())
+    if moderator is None:
+        csrf_token()
+        return render_template(
+            "console/login.html", next=target, error="That token is not valid, or has been revoked."
+        ), 401
+    # A fresh session on every sign-in: nothing carried over from before, a new CSRF token.
+    session.clear()
+    session["moderator"] = moderator.name
+    session["token_issued"] = moderator.created_at
+    session["signed_in_at"] = int(time.time())
+    csrf_token()
+    return redirect(target, 303)
+
+
+@bp.post("/logout")
+def sign_out() -> Any:
+    session.clear()
+    csrf_token()
+    flash("You are signed out.", "success")
+    return redirect(url_for("console.login"), 303)
+
+
+# -- the queue ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def queue() -> Any:
+    name = request.args.get("queue", "pending")
+    if name not in QUEUES:
+        abort(400, f"The queue must be one of {', '.join(QUEUES)}.")
+    reason = request.args.get("reason") or None
+    if reason is not None and reason not in REASON_LABELS:
+        abort(400, "Unknown reason.")
+    article = (request.args.get("article") or "").strip() or None
+    problems = []
+    if article is not None and not is_article_id(article):
+        problems.append("An article id is letters, digits and . _ : ~ - only.")
+        article = None
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not is_comment_id(cursor):
+        cursor = None
+    records, next_cursor = services().store.queue_page(
+        name, cursor, PAGE_SIZE, article_id=article, reason=reason
+    )
+    filters = {"queue": name, "reason": reason or "", "article": article or ""}
+    return render_template(
+        "console/queue.html",
+        view="queue",
+        queue=name,
+        filters=filters,
+        filter_problems=problems,
+        items=_items(records),
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+        next_url=url_for("console.queue", **{k: v for k, v in filters.items() if v}, cursor=next_cursor)
+        if next_cursor else None,
+        first_url=url_for("console.queue", **{k: v for k, v in filters.items() if v}) if cursor else None,
+        here=request.full_path.rstrip("?"),
+    )
+
+
+@bp.get("/batch")
+def batch() -> Any:
+    """The items this moderator claimed and still holds, in the order they were claimed."""
+    items = [item for item in _items(services().store.get_many(_batch_ids())) if item["claim_state"] == "mine"]
+    return render_template(
+        "console/queue.html",
+        view="batch",
+        queue=session.get("batch_queue", "pending"),
+        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": ""},
+        filter_problems=[],
+        items=items,
+        counts=_counts(),
+        batch_count=len(items),
+        next_url=None,
+        first_url=None,
+        here=url_for("console.batch"),
+    )
+
+
+@bp.post("/claim")
+def claim() -> Any:
+    name = request.form.get("queue", "pending")
+    if name not in CLAIMABLE:
+        abort(400, "Only the pending and reported queues can be claimed.")
+    try:
+        limit = int(request.form.get("limit", "10"))
+    except ValueError:
+        limit = 10
+    limit = min(max(limit, 1), max(BATCH_SIZES))
+    lease = int(current_app.config["LEASE_SECONDS"])
+    ids = services().store.claim(g.moderator.name, name, limit, lease)
+    session["batch"] = ids
+    session["batch_queue"] = name
+    if ids:
+        until = datetime.fromtimestamp(time.time() + lease, UTC).strftime("%H:%M UTC")
+        flash(f"You claimed {len(ids)} comment{'s' if len(ids) != 1 else ''} until {until}.", "success")
+    else:
+        flash(f"No unclaimed comments are left in the {QUEUE_LABELS[name].lower()} queue.", "info")
+    return redirect(url_for("console.batch"), 303)
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _conflict_message(comment_id: str, why: str) -> str:
+    current = services().store.get(comment_id) or {}
+    by = current.get("decided_by") or ""
+    if why == "claimed":
+        holder = current.get("claimed_by") or "Another moderator"
+        return f"{holder} holds this comment right now; it is theirs to decide until their claim expires."
+    if by and by != g.moderator.name:
+        outcome = {"published": "approved", "rejected": "rejected"}.get(current.get("status", ""), "decided")
+        return f"{CONFLICT_DECIDED} {by} {outcome} it."
+    if why == "decided":
+        return CONFLICT_DECIDED
+    return "This comment changed since the page was loaded; here is how it stands now."
+
+
+def _apply(comment_id: str, decision: DecisionIn) -> tuple[bool, str]:
+    """Decide one comment through the store; (done, message for the moderator)."""
+    store = services().store
+    try:
+        decided = store.decide(
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+        )
+    except NotFound:
+        return False, "That comment no longer exists."
+    except Conflict as conflict:
+        return False, _conflict_message(comment_id, conflict.why)
+    record = store.get(decided.id) or {}
+    verb = "Approved" if decision.action == "approve" else f"Rejected ({REJECT_LABELS.get(decision.reason or '')})"
+    return True, f"{verb}: “{_excerpt(record.get('body', ''))}” by {record.get('name', '')}."
+
+
+def _decision_from_form(version: str | None) -> DecisionIn | str:
+    data: dict[str, Any] = {"action": request.form.get("action", "")}
+    if data["action"] == "reject":
+        data["reason"] = request.form.get("reason") or None
+    if request.form.get("note", "").strip():
+        data["note"] = request.form["note"]
+    if version:
+        try:
+            data["version"] = int(version)
+        except ValueError:
+            return "The form is out of date; reload the page."
+    try:
+        return DecisionIn.model_validate(data)
+    except ValidationError as error:
+        fields = {str(e["loc"][0]) if e["loc"] else "" for e in error.errors()}
+        if "reason" in fields:
+            return "Choose a reason to reject."
+        return "Choose approve or reject."
+
+
+def _back(fallback: str) -> str:
+    return _safe_next(request.form.get("back"), fallback)
+
+
+def _with_fragment(url: str, comment_id: str | None) -> str:
+    return url + (f"#c-{comment_id}" if comment_id and is_comment_id(comment_id) else "")
+
+
+@bp.post("/comments/<comment_id>/decision")
+def decide(comment_id: str) -> Any:
+    if not is_comment_id(comment_id):
+        abort(404, "No comment with this id.")
+    back = _back(url_for("console.queue"))
+    decision = _decision_from_form(request.form.get("version"))
+    if isinstance(decision, str):
+        flash(decision, "error")
+        return redirect(_with_fragment(back, comment_id), 303)
+    done, message = _apply(comment_id, decision)
+    flash(message, "success" if done else "conflict")
+    return redirect(_with_fragment(back, request.form.get("next") if done else comment_id), 303)
+
+
+@bp.post("/decisions")
+def decide_many() -> Any:
+    back = _back(url_for("console.queue"))
+    chosen = request.form.getlist("items")
+    if not chosen:
+        flash("Select at least one comment first.", "error")
+        return redirect(back, 303)
+    if len(chosen) > 200:
+        abort(400, "At most 200 comments at once.")
+    done, failed = 0, []
+    for value in chosen:
+        comment_id, _, version = value.partition(":")
+        decision = _decision_from_form(version)
+        if isinstance(decision, str):
+            flash(decision, "error")
+            return redirect(back, 303)
+        if not is_comment_id(comment_id):
+            continue
+        ok, message = _apply(comment_id, decision)
+        if ok:
+            done += 1
+        else:
+            failed.append(message)
+    verb = "Approved" if request.form.get("action") == "approve" else "Rejected"
+    if done:
+        flash(f"{verb} {done} comment{'s' if done != 1 else ''}.", "success")
+    for message in dict.fromkeys(failed):
+        count = failed.count(message)
+        flash(f"{count} not changed: {message}" if count > 1 else message, "conflict")
+    return redirect(back, 303)
+
+
+# -- one comment, one author -------------------------------------------------------------------
+
+
+def _event_rows(comment_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for _, fields in services().store.history(comment_id):
+        details = {k: v for k, v in fields.items() if k not in ("event", "actor", "at") and v != ""}
+        if "lease_expires_ms" in details:
+            expires = datetime.fromtimestamp(int(details.pop("lease_expires_ms")) / 1000, UTC)
+            details["lease until"] = expires.strftime("%H:%M:%S UTC")
+        rows.append({
+            "event": fields.get("event", ""),
+            "actor": fields.get("actor", ""),
+            "at": fields.get("at", ""),
+            "at_display": when(fields.get("at")),
+            "details": details,
+        })
+    return rows
+
+
+@bp.get("/comments/<comment_id>")
+def comment(comment_id: str) -> Any:
+    store = services().store
+    record = store.get(comment_id) if is_comment_id(comment_id) else None
+    if record is None:
+        abort(404, "No comment with this id.")
+    parent = store.get(record["parent_id"]) if record.get("parent_id") else None
+    items = _items([record] + ([parent] if parent else []))
+    return render_template(
+        "console/comment.html",
+        item=items[0],
+        parent=items[1] if parent else None,
+        events=_event_rows(comment_id),
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+        here=url_for("console.comment", comment_id=comment_id),
+    )
+
+
+@bp.get("/authors/<author_key>")
+def author(author_key: str) -> Any:
+    store = services().store
+    counts = store.author(author_key)
+    if counts["comments"] == 0:
+        abort(404, "No comments from this author.")
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not is_comment_id(cursor):
+        cursor = None
+    records, next_cursor = store.author_page(author_key, cursor, PAGE_SIZE)
+    items = _items(records)
+    return render_template(
+        "console/author.html",
+        author_key=author_key,
+        history=counts,
+        items=items,
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+        next_url=url_for("console.author", author_key=author_key, cursor=next_cursor) if next_cursor else None,
+        here=request.full_path.rstrip("?"),
+    )
+
+
+def queue_url(**filters: str) -> str:
+    """A queue link keeping only the filters that are set."""
+    query = {k: v for k, v in filters.items() if v}
+    return url_for("console.queue") + ("?" + urlencode(query) if query else "")
+
+
+bp.add_app_template_global(queue_url, "console_queue_url")

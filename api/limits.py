@@ -1,0 +1,49 @@
+"""Posting and reporting limits per IP address and per email, counted in Redis by Flask-Limiter."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+
+# One limiter per process, bound to each app by init_app (the usual Flask extension pattern);
+# its counters live in the app's Redis, so every worker and machine shares them.
+limiter = Limiter(key_func=lambda: request.remote_addr or "unknown")
+
+
+def client_ip() -> str:
+    """The client's address; ProxyFix has already applied the trusted proxy hops."""
+    return "ip:" + (request.remote_addr or "unknown")
+
+
+def client_email() -> str:
+    """The poster's email, hashed: the limiter's keys must not hold personal data."""
+    email = ""
+    if request.mimetype == "application/json":
+        try:
+            data = json.loads(request.get_data(cache=True) or b"{}")
+            email = str(data.get("email", "")) if isinstance(data, dict) else ""
+        except ValueError:
+            email = ""
+    else:
+        email = request.form.get("email", "")
+    return "email:" + hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:24]
+
+
+def posting_limits() -> str:
+    return str(current_app.config["RATE_LIMITS"])
+
+
+def reporting_limits() -> str:
+    return str(current_app.config["REPORT_RATE_LIMITS"])
+
+
+def init_app(app: Flask) -> None:
+    """Counters in the app's Redis; the value `off` turns every limit off (for load tests)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["KEY_PREFIX"] + "rate")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_ENABLED", str(app.config["RATE_LIMITS"]).strip().lower() != "off")
+    limiter.init_app(app)

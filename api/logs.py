@@ -1,0 +1,68 @@
+"""Structured logs: a request id on every line, one access line per request, no personal data."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+access_log = logging.getLogger("moderation.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request it was logged in ('-' outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+# For gunicorn's logconfig_dict: JSON lines on standard error, request ids included.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": RequestIdFilter}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        # gunicorn's own access log would record client addresses; ours does not.
+        "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+    },
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        g.log_started = time.perf_counter()
+
+    @app.after_request
+    def _access(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else "unmatched",
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("log_started", time.perf_counter())) * 1000, 2),
+            },
+        )
+        return response

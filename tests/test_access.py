@@ -1,0 +1,46 @@
+"""Walks the app's URL map: every route outside the public list refuses anonymous callers and wrong roles."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+# Endpoints anyone may call: the site's pages, the service probes, and the console's sign-in.
+PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|console\.(login|sign_in|static)$)")
+ADMIN_ONLY = {"admin.get_policy", "admin.change_policy", "admin.set_article_mode", "admin.erase_author"}
+SAMPLE = {"comment_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "article_id": "a1", "author_key": "abc", "filename": "x"}
+
+
+def _routes(app: Flask) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        for name in rule.arguments:
+            path = re.sub(rf"<(?:\w+:)?{name}>", SAMPLE.get(name, "x"), path)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
+            routes.append((rule.endpoint, method, path))
+    return routes
+
+
+def _refused(status: int, location: str) -> bool:
+    return status in (401, 403) or (status in (302, 303) and "login" in location)
+
+
+def test_every_private_route_refuses_anonymous_and_bad_tokens(app: Flask, client: FlaskClient) -> None:
+    private = [(e, m, p) for e, m, p in _routes(app) if not PUBLIC.match(e)]
+    assert len(private) >= 11
+    for endpoint, method, path in private:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            response = client.open(path, method=method, headers=headers)
+            assert _refused(response.status_code, response.headers.get("Location", "")), (
+                f"{method} {path} ({endpoint}) answered {response.status_code} to {headers or 'anonymous'}"
+            )
+
+
+def test_admin_routes_refuse_moderators(app: Flask, client: FlaskClient, moderator: dict[str, str]) -> None:
+    admin_routes = [(e, m, p) for e, m, p in _routes(app) if e in ADMIN_ONLY]
+    assert {e for e, _, _ in admin_routes} == ADMIN_ONLY
+    for _, method, path in admin_routes:
+        assert client.open(path, method=method, headers=moderator, json={}).status_code == 403
