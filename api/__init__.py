@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import Flask
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, edge, limits, logs, metrics, problems, public, review, service
+from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
 from api.services import Services
 from moderation.intake import Intake, Scorer
 from moderation.keys import Keys
@@ -81,6 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         health_check_interval=30,
+        # One quick retry rides over a dropped connection; more would only delay the 503.
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
     )
     keys = Keys(app.config["KEY_PREFIX"])
     store = CommentStore(redis, keys)
@@ -105,6 +109,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp):
+    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp):
         app.register_blueprint(blueprint)
+    if app.config["ENV"] != "production":
+        app.register_blueprint(demo.bp)  # the widget's example article page, for development only
     return app

@@ -6,16 +6,13 @@ from flask import Blueprint, Response, g, jsonify
 from pydantic import ValidationError
 
 from api.auth import require
-from api.inputs import raw_input
+from api.inputs import parse, raw_input
 from api.problems import ProblemError, invalid
 from api.services import services
 from moderation.policy import Policy
-from moderation.schemas import FieldError, field_errors, is_article_id
+from moderation.schemas import ArticleModeIn, FieldError, field_errors, is_article_id
 
 bp = Blueprint("admin", __name__, url_prefix="/v1")
-
-MODES = ("open", "premoderated", "closed")
-
 
 @bp.get("/policy")
 @require("admin")
@@ -35,16 +32,13 @@ def change_policy() -> Response:
         policy = services().policies.update(changes, g.moderator.name)
     except ValidationError as error:
         raise invalid(field_errors(error)) from None
-    return jsonify(policy=policy.model_dump())
+    return jsonify(policy=policy.model_dump(), article_modes=services().policies.article_modes())
 
 
 @bp.put("/articles/<article_id>/mode")
 @require("admin")
 def set_article_mode(article_id: str) -> Response:
-    data = raw_input()
-    mode = data.get("mode")
-    if mode not in MODES:
-        raise invalid([FieldError(field="mode", pointer="#/mode", detail=f"must be one of {', '.join(MODES)}")])
+    mode = parse(ArticleModeIn, raw_input()).mode
     if not is_article_id(article_id):
         raise ProblemError(404, "Not Found", "No such article.")
     services().policies.set_article_mode(article_id, mode, g.moderator.name)

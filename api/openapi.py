@@ -129,15 +129,16 @@ def build() -> dict[str, Any]:
             "Queue depths and decision counts", {"200": _json(s.Stats)}, secured=True,
         )},
         "/v1/policy": {
-            "get": _op("The policy and article modes", {"200": _json(Policy)}, secured=True),
-            "patch": _op("Change policy settings", {"200": _json(Policy)}, body=Policy, secured=True),
+            "get": _op("The policy and article modes", {"200": _json(s.PolicyView)}, secured=True),
+            "patch": _op("Change some policy settings; the others stay", {"200": _json(s.PolicyView)},
+                         body=Policy, secured=True),
         },
         "/v1/articles/{article_id}/mode": {"put": _op(
-            "Set an article's mode: open, premoderated or closed", {"200": {"description": "OK"}},
-            secured=True, params=[article_id],
+            "Set an article's mode: open, premoderated or closed", {"200": _json(s.ArticleModeView)},
+            body=s.ArticleModeIn, secured=True, params=[article_id],
         )},
         "/v1/authors/{author_key}": {"delete": _op(
-            "Erase an author's name and email everywhere, keeping decisions", {"200": {"description": "OK"}},
+            "Erase an author's name and email everywhere, keeping decisions", {"200": _json(s.ErasureResult)},
             secured=True, params=[_path("author_key")], extra_errors={"404": _problem("No such author")},
         )},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
@@ -150,7 +151,8 @@ def build() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         s.CommentIn, s.CommentReceipt, s.CommentPage, s.PublicComment, s.ReportIn, s.ReportReceipt,
         s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
-        s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy,
+        s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy, s.PolicyView,
+        s.ArticleModeIn, s.ArticleModeView, s.ErasureResult,
     ]
     return {
         "openapi": "3.1.0",

@@ -19,6 +19,8 @@ from pydantic import (
     field_validator,
 )
 
+from moderation.policy import ArticleMode, Policy
+
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9._:~-]{1,200}$"
 COMMENT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 _ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
@@ -59,7 +61,9 @@ def _email(value: str) -> str:
 _normalised = BeforeValidator(_normalise)
 Name = Annotated[str, _normalised, Field(min_length=1, max_length=80), AfterValidator(_no_controls(False))]
 Body = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
-Email = Annotated[str, _normalised, Field(min_length=3, max_length=254), AfterValidator(_email)]
+Email = Annotated[
+    str, _normalised, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_email)
+]
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN, max_length=200)]
 CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN)]
 Note = Annotated[str, _normalised, Field(max_length=1000), AfterValidator(_no_controls(True))]
@@ -262,6 +266,25 @@ class Stats(BaseModel):
     decisions: dict[str, dict[str, int]]
     by_model_version: dict[str, dict[str, int]]
     reports: dict[str, int]
+
+
+class PolicyView(BaseModel):
+    policy: Policy
+    article_modes: dict[str, ArticleMode]
+
+
+class ArticleModeIn(_Input):
+    mode: ArticleMode
+
+
+class ArticleModeView(BaseModel):
+    article_id: str
+    mode: ArticleMode
+
+
+class ErasureResult(BaseModel):
+    author_key: str
+    comments_erased: int
 
 
 class FieldError(BaseModel):
