@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from redis import Redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,9 +17,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
 from api.services import Services
 from moderation.intake import Intake, Scorer
-from moderation.keys import Keys
+from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
+from moderation.redis_client import connect
+from moderation.registry import LiveModels, ModelRegistry
 from moderation.store import CommentStore
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "REDIS_TIMEOUT_SECONDS": 2.0,
-    "KEY_PREFIX": "mod:",
+    "KEY_PREFIX": DEFAULT_PREFIX,
     "MODEL_PATH": None,
     "MODEL": None,
+    "MODEL_CACHE_DIR": None,
     "ALLOWED_ORIGINS": [],
     "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -77,7 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     timeout = float(app.config["REDIS_TIMEOUT_SECONDS"])
-    redis = Redis.from_url(
+    redis = connect(
         app.config["REDIS_URL"],
         decode_responses=True,
         socket_timeout=timeout,
@@ -89,15 +91,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     keys = Keys(app.config["KEY_PREFIX"])
     store = CommentStore(redis, keys)
     policies = PolicyStore(redis, keys)
-    scorer: Scorer = app.config["MODEL"] or load_model(app.config["MODEL_PATH"])
+    shipped: Scorer = app.config["MODEL"] or load_model(app.config["MODEL_PATH"])
+    cache = app.config["MODEL_CACHE_DIR"]
+    registry = ModelRegistry(redis, keys, Path(cache) if cache else None)
+    models = LiveModels(registry, shipped)
     secret = str(app.config["SECRET_KEY"]).encode()
     app.extensions["moderation"] = Services(
         redis=redis,
         store=store,
         policies=policies,
         moderators=Moderators(redis, keys),
-        scorer=scorer,
-        intake=Intake(store, policies, scorer, secret, float(app.config["ORIGIN_RETENTION_DAYS"]) * 86400),
+        models=models,
+        registry=registry,
+        intake=Intake(store, policies, models, secret, float(app.config["ORIGIN_RETENTION_DAYS"]) * 86400),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])

@@ -52,3 +52,14 @@ def erase_author(author_key: str) -> Response:
     if erased == 0:
         raise ProblemError(404, "Not Found", "No comments from this author.")
     return jsonify(author_key=author_key, comments_erased=erased)
+
+
+@bp.get("/webhooks/deliveries")
+@require("admin")
+def webhook_deliveries() -> Response:
+    """The webhook delivery log, newest first (admins only: URLs may carry secrets)."""
+    from api.inputs import query_int
+    from moderation.webhooks import recent_deliveries
+
+    store = services().store
+    return jsonify(deliveries=recent_deliveries(store.redis, store.keys, query_int("limit", 50, 1, 1000)))

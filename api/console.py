@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any, get_args
 from urllib.parse import urlencode, urlsplit
 
@@ -109,7 +110,8 @@ def _signed_in() -> Moderator | None:
         return None
     if not 0 <= time.time() - at <= SESSION_MAX_AGE_SECONDS:
         return None
-    # A revoked token is gone from the list; a re-issued one has a new creation time.
+    # A revoked token is gone from the list; a re-issued one has a new creation time. The list is
+    # one Redis read of a newsroom's few dozen moderators.
     for moderator in services().moderators.list():
         if moderator.name == name and moderator.created_at == issued:
             return moderator
@@ -136,16 +138,15 @@ def _guard() -> Any:
         return None
     moderator = _signed_in()
     if moderator is None:
-        had_session = "moderator" in session
-        session.pop("moderator", None)
-        if had_session:
+        if "moderator" in session:
+            session.clear()
             flash("Your session ended; sign in again.", "error")
-        wanted = request.full_path if request.method == "GET" else None
-        query = {"next": wanted.rstrip("?")} if wanted else {}
-        return redirect(url_for("console.login", **query), 303)
+        if request.method != "GET":
+            return redirect(url_for("console.login"), 303)
+        return redirect(url_for("console.login", next=request.full_path.rstrip("?")), 303)
+    g.moderator = moderator
     if request.method == "POST" and not _csrf_ok():
         abort(400, "This form has expired. Reload the page and try again.")
-    g.moderator = moderator
     return None
 
 
@@ -164,6 +165,8 @@ def _template_globals() -> dict[str, Any]:
         "reason_labels": REASON_LABELS,
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
         "moderator": g.get("moderator"),
+        # The comment a conflict message is about, shown once with a link to where it stands now.
+        "conflict_on": session.pop("conflict_on", None) if g.get("moderator") else None,
     }
 
 
@@ -210,7 +213,7 @@ def highlight(body: str, reasons: list[dict[str, Any]]) -> list[Segment]:
         return [Segment(body)] if body else []
     cuts = sorted({0, len(body), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
     segments: list[Segment] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in pairwise(cuts):
         covering = [(code, weight) for s, e, code, weight in spans if s <= start and end <= e]
         codes = tuple(dict.fromkeys(code for code, _ in covering))
         title = "; ".join(
@@ -225,15 +228,15 @@ def highlight(body: str, reasons: list[dict[str, Any]]) -> list[Segment]:
     return segments
 
 
-def when(stamp: str | None) -> str:
-    """'26 Nov 2026, 23:12 UTC' from a stored ISO timestamp."""
+def when(stamp: str | None, style: str = "%-d %b %Y, %H:%M UTC") -> str:
+    """'26 Nov 2026, 23:12 UTC' (or another strftime `style`) from a stored ISO timestamp."""
     if not stamp:
         return ""
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return stamp
-    return moment.strftime("%-d %b %Y, %H:%M UTC")
+    return moment.strftime(style)
 
 
 def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -265,7 +268,7 @@ def present(item: dict[str, Any], me: str) -> dict[str, Any]:
         "reason_rows": _reason_rows(item.get("reasons") or []),
         "created_display": when(item.get("created_at")),
         "claim_state": None if not holder else ("mine" if holder == me else "other"),
-        "claim_until": when(item.get("claim_expires_at")),
+        "claim_until": when(item.get("claim_expires_at"), "%H:%M UTC"),
         "report_rows": [(k, v) for k, v in (item.get("reports") or {}).items() if k != "total" and v],
     }
 
@@ -358,9 +361,8 @@ def queue() -> Any:
         items=_items(records),
         counts=_counts(),
         batch_count=len(_batch_ids()),
-        next_url=url_for("console.queue", **{k: v for k, v in filters.items() if v}, cursor=next_cursor)
-        if next_cursor else None,
-        first_url=url_for("console.queue", **{k: v for k, v in filters.items() if v}) if cursor else None,
+        next_url=queue_url(**filters, cursor=next_cursor or "") if next_cursor else None,
+        first_url=queue_url(**filters) if cursor else None,
         here=request.full_path.rstrip("?"),
     )
 
@@ -428,20 +430,20 @@ def _conflict_message(comment_id: str, why: str) -> str:
     return "This comment changed since the page was loaded; here is how it stands now."
 
 
-def _apply(comment_id: str, decision: DecisionIn) -> tuple[bool, str]:
-    """Decide one comment through the store; (done, message for the moderator)."""
+def _apply(comment_id: str, decision: DecisionIn) -> tuple[str, str]:
+    """Decide one comment through the store: ("done" | "conflict" | "missing", message for the moderator)."""
     store = services().store
     try:
         decided = store.decide(
             comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
         )
     except NotFound:
-        return False, "That comment no longer exists."
+        return "missing", "That comment no longer exists."
     except Conflict as conflict:
-        return False, _conflict_message(comment_id, conflict.why)
+        return "conflict", _conflict_message(comment_id, conflict.why)
     record = store.get(decided.id) or {}
     verb = "Approved" if decision.action == "approve" else f"Rejected ({REJECT_LABELS.get(decision.reason or '')})"
-    return True, f"{verb}: “{_excerpt(record.get('body', ''))}” by {record.get('name', '')}."
+    return "done", f"{verb}: “{_excerpt(record.get('body', ''))}” by {record.get('name', '')}."
 
 
 def _decision_from_form(version: str | None) -> DecisionIn | str:
@@ -481,9 +483,14 @@ def decide(comment_id: str) -> Any:
     if isinstance(decision, str):
         flash(decision, "error")
         return redirect(_with_fragment(back, comment_id), 303)
-    done, message = _apply(comment_id, decision)
-    flash(message, "success" if done else "conflict")
-    return redirect(_with_fragment(back, request.form.get("next") if done else comment_id), 303)
+    outcome, message = _apply(comment_id, decision)
+    if outcome == "done":
+        flash(message, "success")
+    else:
+        flash(message, "conflict")
+        if outcome == "conflict":
+            session["conflict_on"] = comment_id
+    return redirect(_with_fragment(back, request.form.get("next") if outcome == "done" else comment_id), 303)
 
 
 @bp.post("/decisions")
@@ -504,8 +511,8 @@ def decide_many() -> Any:
             return redirect(back, 303)
         if not is_comment_id(comment_id):
             continue
-        ok, message = _apply(comment_id, decision)
-        if ok:
+        outcome, message = _apply(comment_id, decision)
+        if outcome == "done":
             done += 1
         else:
             failed.append(message)

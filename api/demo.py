@@ -50,7 +50,7 @@ def _allow_own_origin(state: BlueprintSetupState) -> None:
 def comment_tree(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replies under their parent, each level oldest first; a reply whose parent is not shown stays on top."""
     nodes = {c["id"]: {**c, "created_display": when(c["created_at"]), "replies": []} for c in comments}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"] or "")
         (parent["replies"] if parent else roots).append(node)

@@ -42,7 +42,10 @@ def reporting_limits() -> str:
 
 def init_app(app: Flask) -> None:
     """Counters in the app's Redis; the value `off` turns every limit off (for load tests)."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    url = str(app.config["REDIS_URL"])
+    if url.startswith("redis+cluster://"):
+        url = url.rsplit("/", 1)[0] if url.count("/") > 2 else url  # a cluster has no database number
+    app.config.setdefault("RATELIMIT_STORAGE_URI", url)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["KEY_PREFIX"] + "rate")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_ENABLED", str(app.config["RATE_LIMITS"]).strip().lower() != "off")

@@ -57,7 +57,7 @@ class QueueCollector(Collector):
             value=stats["oldest_pending_age_seconds"] or 0,
         )
         model = GaugeMetricFamily("moderation_model_info", "The live model", labels=["version"])
-        model.add_metric([self.services.scorer.version], 1)
+        model.add_metric([self.services.models.version], 1)
         yield model
 
 

@@ -141,6 +141,12 @@ def build() -> dict[str, Any]:
             "Erase an author's name and email everywhere, keeping decisions", {"200": _json(s.ErasureResult)},
             secured=True, params=[_path("author_key")], extra_errors={"404": _problem("No such author")},
         )},
+        "/v1/webhooks/deliveries": {"get": _op(
+            "The webhook delivery log, newest first", {"200": {"description": "OK", "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "deliveries": {"type": "array", "items": {"type": "object"}}}}}}}},
+            secured=True, params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+        )},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},

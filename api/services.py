@@ -8,9 +8,10 @@ from typing import Any
 from flask import current_app
 from redis import Redis
 
-from moderation.intake import Intake, Scorer
+from moderation.intake import Intake
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
+from moderation.registry import LiveModels, ModelRegistry
 from moderation.store import CommentStore
 
 
@@ -20,7 +21,8 @@ class Services:
     store: CommentStore
     policies: PolicyStore
     moderators: Moderators
-    scorer: Scorer
+    models: LiveModels
+    registry: ModelRegistry
     intake: Intake
 
     def ping(self) -> dict[str, Any]:
@@ -29,7 +31,7 @@ class Services:
             redis_ok = bool(self.redis.ping())
         except Exception:
             redis_ok = False
-        return {"redis": redis_ok, "model": bool(self.scorer.version)}
+        return {"redis": redis_ok, "model": bool(self.models.version)}
 
 
 def services() -> Services:

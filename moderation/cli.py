@@ -12,11 +12,12 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, cast
 
 from redis import Redis
 
-from moderation.keys import Keys
+from moderation.keys import DEFAULT_PREFIX, Keys
+from moderation.redis_client import connect
 from moderation.moderators import ROLES, ModeratorExists, Moderators
 
 
@@ -28,11 +29,11 @@ def _redis() -> Redis:
     url = os.environ.get("REDIS_URL")
     if not url:
         sys.exit("REDIS_URL is not set: point it at the Redis server that `moderation serve` uses")
-    return Redis.from_url(url, decode_responses=True)
+    return connect(url, decode_responses=True)
 
 
 def _keys() -> Keys:
-    return Keys(os.environ.get("MODERATION_KEY_PREFIX", "mod:"))
+    return Keys(os.environ.get("MODERATION_KEY_PREFIX", DEFAULT_PREFIX))
 
 
 # -- serve -----------------------------------------------------------------------------------------
@@ -164,12 +165,29 @@ def _default_data() -> Path:
     return Path(os.environ.get("MODERATION_TRAINING_DATA", "../shared/data"))
 
 
+def site_examples() -> list[Any]:
+    """The site's own decisions (moderators' and imported) as training examples, less the held-out fifth."""
+    from moderation.datasets import Example
+    from moderation.decisions import all_decisions
+    from moderation.store import CommentStore
+
+    decisions = all_decisions(CommentStore(_redis(), _keys()))
+    # "site" is one more source: training gives each source equal total weight, so a few thousand
+    # decisions count as much as a whole public corpus.
+    return [Example(d.text, "site", d.spam, d.abuse) for d in decisions if d.label != "other" and not d.held_out]
+
+
 def train(args: argparse.Namespace) -> None:
     from moderation.classifier import DEFAULT_MODEL_PATH
     from moderation.training import train_model
 
-    metrics = train_model(Path(args.data), Path(args.out) if args.out else DEFAULT_MODEL_PATH, seed=args.seed)
+    extra = site_examples() if args.decisions else None
+    if args.decisions:
+        print(f"training with {len(extra or [])} of the site's decisions", file=sys.stderr)
+    out = Path(args.out) if args.out else DEFAULT_MODEL_PATH
+    metrics = train_model(Path(args.data), out, seed=args.seed, extra=extra)
     print(json.dumps(metrics, indent=2))
+    print(f"wrote {out}; register it with: moderation models register {out}", file=sys.stderr)
 
 
 def evaluate(args: argparse.Namespace) -> None:
@@ -178,6 +196,111 @@ def evaluate(args: argparse.Namespace) -> None:
 
     metrics = evaluate_model(Path(args.model) if args.model else DEFAULT_MODEL_PATH, Path(args.data))
     print(json.dumps(metrics, indent=2))
+
+
+# -- model versions, decisions, rescoring --------------------------------------------------------
+
+
+def _registry() -> Any:
+    from moderation.registry import ModelRegistry
+
+    cache = _data_dir() / "model-cache"
+    return ModelRegistry(_redis(), _keys(), cache)
+
+
+def _model(spec: str | None) -> Any:
+    """A model by version, by artifact path, or `live` (the promoted one, else the shipped one)."""
+    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+
+    if spec and Path(spec).suffix == ".skops":
+        return Classifier.load(Path(spec))
+    registry = _registry()
+    version = registry.pointers()[0] if spec in (None, "live") else spec
+    return registry.load(version) if version else Classifier.load(DEFAULT_MODEL_PATH)
+
+
+def models(args: argparse.Namespace) -> None:
+    from moderation.registry import UnknownModel
+
+    registry = _registry()
+    actor = os.environ.get("USER", "cli")
+    try:
+        if args.action == "register":
+            print(registry.register(Path(args.artifact)))
+        elif args.action == "list":
+            for entry in registry.versions():
+                flags = " ".join(flag for flag in ("live", "shadow") if entry[flag])
+                print(f"{entry['version']}\t{entry['registered_at']}\t{flags}")
+        elif args.action == "promote":
+            registry.promote(args.version, actor)
+            print(f"{args.version} is live; every server switches within seconds")
+        elif args.action == "rollback":
+            print(f"{registry.rollback(actor) or 'the shipped model'} is live again")
+        elif args.action == "shadow":
+            registry.set_shadow(None if args.version == "off" else args.version, actor)
+            print("shadow off" if args.version == "off" else f"{args.version} scores in shadow")
+        elif args.action == "compare":
+            compare_models(args)
+    except UnknownModel as error:
+        sys.exit(f"no registered model {error}")
+
+
+def compare_models(args: argparse.Namespace) -> None:
+    from moderation import compare
+    from moderation.store import CommentStore
+
+    store = CommentStore(_redis(), _keys())
+    candidate, baseline = _model(args.version), _model(args.against)
+    report = {
+        "held_out_decisions": compare.on_decisions([baseline, candidate], compare.held_out(store)),
+        "shadow_period": compare.shadow_period(store, candidate.version),
+    }
+    print(json.dumps(report, indent=2))
+
+
+def export_decisions(args: argparse.Namespace) -> None:
+    from moderation import decisions
+    from moderation.store import CommentStore
+
+    store = CommentStore(_redis(), _keys())
+    fmt = args.format or ("jsonl" if args.output and args.output.endswith((".jsonl", ".ndjson")) else "csv")
+    with contextlib.ExitStack() as stack:
+        out: TextIO = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8")) \
+            if args.output else sys.stdout
+        count = decisions.write(decisions.all_decisions(store), out, cast(Literal["csv", "jsonl"], fmt))
+    print(f"{count} decisions", file=sys.stderr)
+
+
+def import_decisions(args: argparse.Namespace) -> None:
+    from moderation import decisions
+    from moderation.store import CommentStore
+
+    try:
+        loaded = decisions.read_import(Path(args.file))
+    except decisions.BadImport as error:
+        sys.exit(f"{args.file}: nothing imported: {error}")
+    count = decisions.store_imported(CommentStore(_redis(), _keys()), loaded)
+    print(f"imported {count} decisions")
+
+
+def rescore(args: argparse.Namespace) -> None:
+    """Rescore stored comments; re-running the same job resumes where it stopped."""
+    from tqdm import tqdm
+
+    from moderation.policy_store import PolicyStore
+    from moderation.rescore import Rescorer
+    from moderation.store import CommentStore
+
+    redis = _redis()
+    store = CommentStore(redis, _keys())
+    model = _model(args.model)
+    worker = Rescorer(store, model, PolicyStore(redis, _keys()).load(), job=args.job, batch=args.batch)
+    if args.restart:
+        worker.reset()
+    total = int(redis.zcard(store.keys.all_comments))
+    with tqdm(total=total, unit="comment", disable=args.quiet, file=sys.stderr) as bar:
+        report = worker.run(dry_run=args.dry_run, examples=args.examples, on_batch=bar.update)
+    print(json.dumps({"model": model.version, "job": worker.job, **report.as_dict()}, indent=2))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -211,7 +334,45 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=str(_default_data()), help="folder of the public data sets")
     p.add_argument("--out", help="artifact path (default: the shipped model's)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--decisions", action="store_true",
+                   help="also learn from the site's decisions in Redis (REDIS_URL), holding a fifth out")
     p.set_defaults(run=train)
+
+    p = commands.add_parser("models", help="register, shadow, compare, promote and roll back model versions")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("register", help="store an artifact in Redis").add_argument("artifact")
+    actions.add_parser("list", help="registered versions")
+    actions.add_parser("promote", help="make a version live on every server").add_argument("version")
+    actions.add_parser("rollback", help="back to the previous live version")
+    actions.add_parser("shadow", help="score new comments with a version too ('off' to stop)").add_argument(
+        "version")
+    cmp = actions.add_parser("compare", help="a version against the live one on held-out and shadow decisions")
+    cmp.add_argument("version")
+    cmp.add_argument("--against", default="live")
+    p.set_defaults(run=models)
+
+    p = commands.add_parser("export-decisions", help="moderators' decisions as labelled examples")
+    p.add_argument("-o", "--output")
+    p.add_argument("--format", choices=("csv", "jsonl"))
+    p.set_defaults(run=export_decisions)
+
+    p = commands.add_parser("import-decisions", help="load labelled decisions from another system (text,label)")
+    p.add_argument("file")
+    p.set_defaults(run=import_decisions)
+
+    p = commands.add_parser("rescore", help="rescore stored comments with a model")
+    p.add_argument("--model", default="live", help="version, artifact path, or 'live'")
+    p.add_argument("--dry-run", action="store_true", help="change nothing; report what would move")
+    p.add_argument("--job", help="job id shared by workers (default: rescore-<version>)")
+    p.add_argument("--batch", type=int, default=2000)
+    p.add_argument("--restart", action="store_true", help="start the job over instead of resuming")
+    p.add_argument("--examples", type=int, default=10)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=rescore)
+
+    from moderation.webhooks import add_cli as add_webhooks_cli
+
+    add_webhooks_cli(commands)
 
     p = commands.add_parser("evaluate", help="evaluate a model on the labelled data sets")
     p.add_argument("--model", help="model artifact (default: the shipped one)")

@@ -11,6 +11,7 @@ from typing import Protocol
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
 from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
+from moderation.registry import LiveModels
 from moderation.schemas import CommentIn
 from moderation.store import CommentStore, IdempotencyMismatch
 
@@ -76,13 +77,13 @@ class Intake:
         self,
         store: CommentStore,
         policies: PolicyStore,
-        scorer: Scorer,
+        models: LiveModels,
         secret: bytes,
         origin_retention_seconds: float = 90 * 86400,
     ) -> None:
         self.store = store
         self.policies = policies
-        self.scorer = scorer
+        self.models = models
         self.secret = secret
         self.origin_retention_seconds = origin_retention_seconds
         self._next_purge = 0.0
@@ -114,9 +115,16 @@ class Intake:
         key = author_key(self.secret, comment.email)
         fingerprint = text_fingerprint(comment.body)
         own_repeat, other_authors = self.store.repeats(key, fingerprint)
+        models = self.models.current()
         started = time.perf_counter()
-        assessment = assess(self.scorer, comment.body)
+        assessment = assess(models.live, comment.body)
         scoring_seconds = time.perf_counter() - started
+        shadow: dict[str, str] = {}
+        if models.shadow is not None:
+            # Recorded beside the live scores for `moderation models compare`; never acted on.
+            trial = models.shadow.score(comment.body)
+            shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
+                      "shadow_abuse": f"{trial.abuse:.6f}"}
         decision = decide(
             policy,
             assessment,
@@ -142,10 +150,11 @@ class Intake:
             record,
             assessment,
             decision,
-            self.scorer.version,
+            models.live.version,
             idempotency,
             text_fingerprint=fingerprint,
             duplicate_window=policy.duplicate_window_seconds,
+            extra=shadow,
         )
         self._purge_old_origins()
         if submitted.duplicate:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 QUEUES = ("pending", "reported", "rejected", "approved")
+# The braces are a Redis Cluster hash tag: every key lands in one slot, so each Lua script and
+# transaction, which must see all of a comment's keys at once, also runs on a cluster.
+DEFAULT_PREFIX = "{mod}:"
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Builds key names under one prefix, so several deployments can share a Redis server."""
 
-    prefix: str = "mod:"
+    prefix: str = DEFAULT_PREFIX
 
     def comment(self, comment_id: str) -> str:
         return f"{self.prefix}comment:{comment_id}"
@@ -39,6 +42,14 @@ class Keys:
 
     def text_authors(self, text_fingerprint: str) -> str:
         return f"{self.prefix}dup:{text_fingerprint}"
+
+    @property
+    def imported_decisions(self) -> str:
+        return f"{self.prefix}imported-decisions"
+
+    @property
+    def all_comments(self) -> str:
+        return f"{self.prefix}comments"
 
     @property
     def origins(self) -> str:

@@ -39,6 +39,8 @@ class Policy(BaseModel):
     # authors within the window, it is held as coordinated.
     duplicate_window_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     coordinated_authors: int = Field(default=3, ge=2, le=1000)
+    # Whether a rescore may take a published comment back to the queue when the new model flags it.
+    rescore_unpublish: bool = False
 
     @model_validator(mode="after")
     def _holds_before_rejects(self) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -29,11 +30,22 @@ def redis_executable() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def free_port(low: int | None = None, high: int | None = None) -> int:
+    """A loopback port nobody listens on: any, or one in [low, high] (a cluster bus needs port + 10000)."""
+    if low is None or high is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+            return port
+    for candidate in random.sample(range(low, high), 200):
+        with socket.socket() as probe, socket.socket() as bus:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+                bus.bind(("127.0.0.1", candidate + 10000))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 class EmbeddedRedis:
@@ -43,10 +55,12 @@ class EmbeddedRedis:
     loses at most the last second and a restart finds every comment acknowledged before it.
     """
 
-    def __init__(self, data_dir: Path, *, persistent: bool = True, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, persistent: bool = True, port: int | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.persistent = persistent
         self.port = port or free_port()
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +82,7 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", "redis.log",
             *persistence,
+            *self.extra_args,
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = Redis(port=self.port, socket_connect_timeout=0.5)
@@ -99,6 +114,55 @@ class EmbeddedRedis:
         self.process = None
 
     def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class EmbeddedCluster:
+    """A Redis Cluster of `primaries` servers on loopback ports, for testing the cluster code path."""
+
+    def __init__(self, data_dir: Path, primaries: int = 3) -> None:
+        self.servers = [
+            EmbeddedRedis(data_dir / f"node{n}", persistent=False, port=free_port(20000, 45000),
+                          extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                                      "--cluster-node-timeout", "5000"))
+            for n in range(primaries)
+        ]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.servers[0].port}/0"
+
+    def start(self, timeout: float = 30.0) -> EmbeddedCluster:
+        for server in self.servers:
+            server.start()
+        cli = str(Path(redis_executable()).with_name("redis-cli"))
+        if not Path(cli).exists():
+            cli = shutil.which("redis-cli") or "redis-cli"
+        nodes = [f"127.0.0.1:{server.port}" for server in self.servers]
+        subprocess.run([cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+                       check=True, capture_output=True, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        for server in self.servers:
+            client = Redis(port=server.port, decode_responses=True)
+            try:
+                while client.cluster("info").get("cluster_state") != "ok":
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the cluster did not become ready")
+                    time.sleep(0.1)
+            finally:
+                client.close()
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> EmbeddedCluster:
         return self.start()
 
     def __exit__(

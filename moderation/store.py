@@ -94,6 +94,7 @@ class CommentStore:
         *,
         text_fingerprint: str = "",
         duplicate_window: int = 600,
+        extra: dict[str, str] | None = None,
     ) -> Submitted:
         """Store a scored comment with its list, queue, author and audit entries, all or nothing."""
         k = self.keys
@@ -119,6 +120,7 @@ class CommentStore:
             "model_version": model_version,
             "version": "1",
             "reports": "0",
+            **(extra or {}),
         }
         audit = {
             "event": "submitted",
@@ -147,6 +149,7 @@ class CommentStore:
                 k.author_text(comment.author_key, text_fingerprint),
                 k.text_authors(text_fingerprint),
                 k.origins,
+                k.all_comments,
             ],
             args=[
                 comment.id,

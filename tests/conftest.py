@@ -17,7 +17,8 @@ from api import create_app, load_model
 from moderation.intake import Scorer
 from moderation.keys import Keys
 from moderation.moderators import Moderators
-from moderation.redis_server import EmbeddedRedis
+from moderation.redis_client import connect
+from moderation.redis_server import EmbeddedCluster, EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR_FOR_TESTS", ROOT.parent / "shared" / "data"))
@@ -31,11 +32,20 @@ needs_data = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a real Redis server: REDIS_URL's, else a redis-server started for this run."""
+@pytest.fixture(scope="session", params=["single", "cluster"])
+def redis_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis: REDIS_URL's server (or one started here), then a 3-primary cluster started here.
+
+    Every integration test runs against both, so the cluster code path cannot rot.
+    """
+    if request.param == "cluster":
+        with EmbeddedCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+            yield cluster.url
+        return
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        url = os.environ["REDIS_URL"]
+        base = url.rsplit("/", 1)[0] if re.search(r"/\d+$", url) else url.rstrip("/")
+        yield f"{base}/{TEST_DB}"
         return
     with EmbeddedRedis(tmp_path_factory.mktemp("redis"), persistent=False) as server:
         yield server.url
@@ -43,13 +53,12 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def redis_url(redis_server: str) -> str:
-    base = redis_server.rsplit("/", 1)[0] if re.search(r"/\d+$", redis_server) else redis_server.rstrip("/")
-    return f"{base}/{TEST_DB}"
+    return redis_server
 
 
 @pytest.fixture
 def redis(redis_url: str) -> Iterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
+    client = connect(redis_url, decode_responses=True)
     client.flushdb()
     yield client
     client.flushdb()

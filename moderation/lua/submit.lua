@@ -1,7 +1,7 @@
 -- Store a new comment, its list and queue entries, author index, audit and stats in one step.
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
 --       audit, events, idempotency, parent comment, stats, author's copy of this text,
---       authors of this text, origins index
+--       authors of this text, origins index, index of all comments
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
 --       duplicate window seconds, author key, created ms, then comment field/value pairs
@@ -36,6 +36,7 @@ if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[3], 0, id)
 end
 redis.call('ZADD', KEYS[4], 0, id)
+redis.call('ZADD', KEYS[13], 0, id)
 
 local entry = {}
 for k, v in pairs(cjson.decode(ARGV[8])) do

@@ -7,72 +7,19 @@ are kept in test-artefacts/screenshots/ at the project root.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, Playwright, sync_playwright
-from redis import Redis
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from moderation.keys import Keys
 from moderation.moderators import Moderators
 from moderation.store import CommentStore
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artefacts" / "screenshots"
-CHROMIUM = Path(os.environ.get("MODERATION_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1366, "height": 768}
-ARTICLE = "budget-2026"
-
-
-@dataclass
-class Server:
-    url: str
-    app: Flask
-
-    def __call__(self, path: str) -> str:
-        return self.url + path
-
-
-@dataclass
-class Watch:
-    """What a page did that it must not: open dialogs, throw, or trip the Content-Security-Policy."""
-
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def attach(self, page: Page) -> Page:
-        page.on("dialog", self._dialog)
-        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-        page.on("console", self._console)
-        return page
-
-    def _dialog(self, dialog: Dialog) -> None:
-        self.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and ("Content Security Policy" in message.text or "Refused" in message.text):
-            self.errors.append(f"console: {message.text}")
-
-    def assert_clean(self) -> None:
-        assert not self.dialogs, f"a page opened dialogs: {self.dialogs}"
-        assert not self.errors, f"a page reported errors: {self.errors}"
+from .support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORT, Server, SignIn, Watch
 
 
 @pytest.fixture(scope="session")
@@ -142,18 +89,31 @@ def page(new_page: Callable[..., Page]) -> Page:
 
 
 @pytest.fixture
-def store(redis: Redis) -> CommentStore:
-    return CommentStore(redis, Keys())
+def store(app: Flask) -> CommentStore:
+    """The app's own store: what the console and the API read and write."""
+    found: CommentStore = app.extensions["moderation"].store
+    return found
 
 
 @pytest.fixture
-def tokens(redis: Redis) -> dict[str, str]:
-    moderators = Moderators(redis, Keys())
+def moderators(app: Flask) -> Moderators:
+    found: Moderators = app.extensions["moderation"].moderators
+    return found
+
+
+@pytest.fixture
+def tokens(moderators: Moderators) -> dict[str, str]:
     return {"alice": moderators.add("alice", "moderator"), "bob": moderators.add("bob", "moderator")}
 
 
-def sign_in(page: Page, server: Server, token: str, path: str = "/console/") -> None:
-    page.goto(server(path))
-    page.get_by_label("Moderator token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server(path) + "*")
+@pytest.fixture
+def sign_in(server: Server) -> SignIn:
+    """Sign `page` in to the console with `token`, landing on `path`."""
+
+    def go(page: Page, token: str, path: str = "/console/") -> None:
+        page.goto(server(path))
+        page.get_by_label("Moderator token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server(path) + "*")
+
+    return go

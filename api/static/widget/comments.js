@@ -180,7 +180,7 @@
     (errors || []).forEach(function (error) {
       var name = FIELDS[error.field];
       var field = name && form.querySelector("[name=" + name + "]");
-      var slot = field && form.querySelector("#" + field.getAttribute("aria-describedby"));
+      var slot = field && form.querySelector("#mc-" + name + "-error");
       if (!slot) {
         general.push(error.field + " " + error.detail);
         return;

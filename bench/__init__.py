@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/intake.py` (see docs/PERFORMANCE.md)."""

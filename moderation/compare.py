@@ -1,0 +1,70 @@
+"""Comparing two model versions on what matters: this site's own moderators' decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from moderation.decisions import Decision, all_decisions, label_of
+from moderation.store import CommentStore
+
+
+class BatchModel(Protocol):
+    version: str
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+    """ROC AUC, or None where the labels have one class only (no ranking to judge)."""
+    if len(set(labels)) < 2:
+        return None
+    return round(float(roc_auc_score(labels, scores)), 4)
+
+
+def on_decisions(models: Sequence[BatchModel], decisions: Sequence[Decision]) -> dict[str, Any]:
+    """Each model's ROC AUC per label on labelled decisions."""
+    usable = [d for d in decisions if d.label != "other"]
+    result: dict[str, Any] = {"decisions": len(usable)}
+    if not usable:
+        return result
+    texts = [d.text for d in usable]
+    for model in models:
+        scores = model.probabilities(texts)
+        result[model.version] = {
+            "spam_auc": _auc([d.spam or 0 for d in usable], scores[:, 0].tolist()),
+            "abuse_auc": _auc([d.abuse or 0 for d in usable], scores[:, 1].tolist()),
+        }
+    return result
+
+
+def held_out(store: CommentStore) -> list[Decision]:
+    """The site's decisions that training leaves out, kept for judging models."""
+    return [d for d in all_decisions(store) if d.held_out]
+
+
+def shadow_period(store: CommentStore, candidate: str) -> dict[str, Any]:
+    """On comments scored by both models and then decided by a moderator: each model's AUC."""
+    labels: dict[str, list[int]] = {"spam": [], "abuse": []}
+    live: dict[str, list[float]] = {"spam": [], "abuse": []}
+    shadow: dict[str, list[float]] = {"spam": [], "abuse": []}
+    for queue in ("approved", "rejected"):
+        ids = store.redis.zrange(store.keys.queue(queue), 0, -1)
+        for record in store.get_many(list(ids)):  # type: ignore[arg-type]
+            if record.get("shadow_version") != candidate or not record.get("decided_by"):
+                continue
+            label = label_of(record.get("decision", ""), record.get("decision_reason", ""))
+            if label == "other":
+                continue
+            for kind in ("spam", "abuse"):
+                labels[kind].append(int(label == kind))
+                live[kind].append(float(record.get(kind, 0)))
+                shadow[kind].append(float(record.get(f"shadow_{kind}", 0)))
+    return {
+        "decided_comments": len(labels["spam"]),
+        "live": {f"{k}_auc": _auc(labels[k], live[k]) for k in labels},
+        candidate: {f"{k}_auc": _auc(labels[k], shadow[k]) for k in labels},
+    }

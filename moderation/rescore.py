@@ -1,0 +1,198 @@
+"""Rescoring stored comments with another model: batched, resumable, shared by several workers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import numpy as np
+
+from moderation.comments import now_iso
+from moderation.policy import Policy, Reason, Word
+from moderation.store import EVENTS_MAXLEN, CommentStore, _script
+
+FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse")
+# Rules whose firing alone rejects a comment (the rest hold it).
+_REJECTING_RULES = {"blocked_term"}
+
+
+class BatchModel(Protocol):
+    version: str
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def score_many(self, texts: Sequence[str]) -> list[Any]: ...
+
+
+@dataclass
+class Report:
+    """What a rescore did (or, dry, would do)."""
+
+    scanned: int = 0
+    rescored: int = 0
+    human_kept: int = 0
+    raced: int = 0
+    moves: Counter[str] = field(default_factory=Counter)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scanned": self.scanned, "rescored": self.rescored, "would_move" if self.dry else "moved":
+                dict(self.moves), "human_decisions_kept": self.human_kept, "changed_by_moderators_meanwhile":
+                self.raced, "examples": self.examples}
+
+    dry: bool = False
+
+
+def _rule_reasons(stored: str) -> list[Reason]:
+    kept = []
+    for reason in json.loads(stored or "[]"):
+        if reason["code"] in ("spam", "abuse"):
+            continue
+        words = tuple(Word(w["start"], w["end"], w["text"], w["weight"]) for w in reason.get("words", []))
+        kept.append(Reason(reason["code"], reason.get("score"), words))
+    return kept
+
+
+def redecide(policy: Policy, record: dict[str, str], spam: float, abuse: float,
+             evidence: Any | None = None) -> tuple[str, list[Reason]]:
+    """The automatic decision with new scores: rules that fired at intake still count."""
+    rules = _rule_reasons(record.get("reasons", ""))
+    rejects = [r for r in rules if r.code in _REJECTING_RULES or (r.code == "duplicate" and r.score is None)]
+    holds = [r for r in rules if r not in rejects]
+    for code, score, hold, reject, attr in (
+        ("spam", spam, policy.spam_hold, policy.spam_reject, "spam_words"),
+        ("abuse", abuse, policy.abuse_hold, policy.abuse_reject, "abuse_words"),
+    ):
+        words = tuple(Word(e.start, e.end, e.text, e.weight) for e in getattr(evidence, attr, ())) if evidence else ()
+        if score >= reject:
+            rejects.append(Reason(code, round(score, 4), words))
+        elif score >= hold:
+            holds.append(Reason(code, round(score, 4), words))
+    if rejects:
+        return "rejected", rejects + holds
+    if holds:
+        return "pending", holds
+    return "published", []
+
+
+class Rescorer:
+    """One worker of a rescore job; run several (on any machine) with the same job id to share it."""
+
+    def __init__(self, store: CommentStore, model: BatchModel, policy: Policy, *, job: str | None = None,
+                 batch: int = 2000, lease_seconds: int = 120) -> None:
+        self.store = store
+        self.model = model
+        self.policy = policy
+        self.job = job or f"rescore-{model.version}"
+        self.batch = batch
+        self.lease_ms = lease_seconds * 1000
+        prefix = store.keys.prefix
+        self.job_key = f"{prefix}job:{self.job}"
+        self.leases_key = f"{self.job_key}:leases"
+        self._claim = store.redis.register_script(_script("rescore_claim.lua"))
+        self._apply = store.redis.register_script(_script("rescore_apply.lua"))
+
+    def reset(self) -> None:
+        self.store.redis.delete(self.job_key, self.leases_key)
+
+    def progress(self) -> dict[str, int]:
+        state = cast(dict[str, str], self.store.redis.hgetall(self.job_key))
+        total = int(self.store.redis.zcard(self.store.keys.all_comments))
+        return {"total": total, **{k: int(v) for k, v in state.items() if k != "cursor"}}
+
+    def _read(self, ids: list[str]) -> list[dict[str, str]]:
+        pipe = self.store.redis.pipeline(transaction=False)
+        for comment_id in ids:
+            pipe.hmget(self.store.keys.comment(comment_id), FIELDS)
+        return [dict(zip(FIELDS, values, strict=True)) for values in pipe.execute() if values[0]]
+
+    def _plan(self, records: list[dict[str, str]]) -> list[tuple[dict[str, str], float, float, str, list[Reason]]]:
+        """New scores for a batch (one vectorised call), and each comment's new automatic decision."""
+        if not records:
+            return []
+        scores = self.model.probabilities([r["body"] or "" for r in records])
+        plans = []
+        needs_words = []
+        for index, (record, (spam, abuse)) in enumerate(zip(records, scores, strict=True)):
+            status, reasons = redecide(self.policy, record, float(spam), float(abuse))
+            if record["decided_by"] or (record["status"] == "published" and not self.policy.rescore_unpublish):
+                status = record["status"]
+            plans.append((record, float(spam), float(abuse), status, reasons))
+            if status != record["status"] and status != "published":
+                needs_words.append(index)
+        # The words behind a score are worth computing only where a moderator will now look at them.
+        if needs_words:
+            evidence = self.model.score_many([records[i]["body"] for i in needs_words])
+            for index, found in zip(needs_words, evidence, strict=True):
+                record, spam, abuse, status, _ = plans[index]
+                _, reasons = redecide(self.policy, record, spam, abuse, found)
+                plans[index] = (record, spam, abuse, status, reasons)
+        return plans
+
+    def _ranges(self) -> Iterator[tuple[str, list[str]]]:
+        while True:
+            claimed: list[str] = self._claim(
+                keys=[self.store.keys.all_comments, self.job_key, self.leases_key],
+                args=[self.batch, int(time.time() * 1000), self.lease_ms],
+            )
+            if not claimed:
+                return
+            yield claimed[0], claimed[1:]
+
+    def run(self, *, dry_run: bool = False, examples: int = 10,
+            on_batch: Callable[[int], None] | None = None) -> Report:
+        """Rescore until the job has no ranges left; dry runs change nothing and report what would move."""
+        report = Report(dry=dry_run)
+        batches = self._dry_batches() if dry_run else self._ranges()
+        for lease, ids in batches:
+            plans = self._plan(self._read(ids))
+            report.scanned += len(ids)
+            for record, spam, abuse, status, reasons in plans:
+                if status != record["status"]:
+                    if dry_run:
+                        report.moves[f"{record['status']}>{status}"] += 1
+                    if len(report.examples) < examples:
+                        report.examples.append({"id": record["id"], "from": record["status"], "to": status,
+                                                "spam": round(spam, 4), "abuse": round(abuse, 4),
+                                                "reasons": [r.code for r in reasons],
+                                                "text": record["body"][:120]})
+            if dry_run:
+                report.rescored += len(plans)
+                report.human_kept += sum(1 for p in plans if p[0]["decided_by"])
+            else:
+                self._write(lease, plans, report)
+            if on_batch:
+                on_batch(len(ids))
+        return report
+
+    def _dry_batches(self) -> Iterator[tuple[str, list[str]]]:
+        cursor = "-"
+        while True:
+            ids = cast(list[str], self.store.redis.zrangebylex(self.store.keys.all_comments, cursor, "+", 0, self.batch))
+            if not ids:
+                return
+            yield "", ids
+            cursor = "(" + ids[-1]
+
+    def _write(self, lease: str, plans: list[tuple[dict[str, str], float, float, str, list[Reason]]],
+               report: Report) -> None:
+        args: list[Any] = [self.store.keys.prefix, self.model.version, now_iso(), EVENTS_MAXLEN, lease]
+        for record, spam, abuse, status, reasons in plans:
+            changed = status != record["status"] and not record["decided_by"]
+            args += [record["id"], record["version"], f"{spam:.6f}", f"{abuse:.6f}", status if changed else "",
+                     json.dumps([r.as_dict() for r in reasons], separators=(",", ":")) if changed else "",
+                     ",".join(r.code for r in reasons) if changed else ""]
+            if changed:
+                report.moves[f"{record['status']}>{status}"] += 1
+        k = self.store.keys
+        rescored, _moved, human, raced = self._apply(
+            keys=[k.queue("pending"), k.queue("rejected"), k.events, k.stats, self.job_key, self.leases_key],
+            args=args,
+        )
+        report.rescored += int(rescored)
+        report.human_kept += int(human)
+        report.raced += int(raced)

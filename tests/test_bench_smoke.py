@@ -1,0 +1,49 @@
+"""The intake benchmark still runs end to end: `bench/intake.py --smoke`, every step once for about a second.
+
+Not a performance test: it only keeps the harness from rotting (figures are in docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from moderation.classifier import DEFAULT_MODEL_PATH
+
+ROOT = Path(__file__).resolve().parents[1]
+LAST_LINE = re.compile(r"^intake: ratio=(\d+\.\d+) service_rps=(\d+) p99_ms=(\d+\.\d+)$")
+MODEL = Path(os.environ.get("MODERATION_MODEL_PATH") or DEFAULT_MODEL_PATH)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}: the service cannot start")
+def test_intake_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "intake.py"), "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    lines = done.stdout.strip().splitlines()
+
+    match = LAST_LINE.match(lines[-1])
+    assert match, f"last line is not the summary: {lines[-1]!r}"
+    ratio, rps, p99 = (float(value) for value in match.groups())
+    assert ratio > 0 and rps > 0 and p99 > 0
+
+    for prefix in ("post: ratio=", "read: ratio=", "steady: rate=", "memory: worker_rss_mb="):
+        assert any(line.startswith(prefix) for line in lines), f"no {prefix!r} line in:\n{done.stdout[-3000:]}"
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {"post", "read", "steady", "memory"} <= set(results)
+    runs = results["post"]["runs"]
+    assert runs["service"][0]["errors"] == 0 and runs["service"][0]["status_errors"] == 0
+    assert runs["reference"][0]["errors"] == 0 and runs["reference"][0]["status_errors"] == 0
+    assert results["steady"]["service"]["errors"] == 0
+    assert all(worker["rss_kb"] > 0 for worker in results["memory"][0]["workers"])
