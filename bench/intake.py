@@ -225,7 +225,9 @@ def gunicorn_conf(path: Path, *, bind: str, workers: int, worker_class: str, thr
 
 
 def base_env(redis_url: str, data_dir: Path, port: int, workers: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "GUNICORN_"))}
+    # This run's settings only: none of the caller's, but the model to benchmark (MODERATION_MODEL_PATH, --model).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MODERATION_", "GUNICORN_")) or k == "MODERATION_MODEL_PATH"}
     env.update(
         REDIS_URL=redis_url,
         MODERATION_ENV="production",
@@ -649,8 +651,10 @@ def profile(py_spy: str, wrk: str, app: App, args: argparse.Namespace, out: Path
 
 
 def top_functions(raw: Path, count: int = 25) -> list[str]:
+    """Shares of py-spy's samples: the heaviest functions below the worker loop, then what a POST calls."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    children: dict[str, Counter[str]] = {}
     total = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -659,18 +663,28 @@ def top_functions(raw: Path, count: int = 25) -> list[str]:
         n = int(samples)
         total += n
         frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
-        frames = [re.sub(r"\(/.*?/(site-packages|lib/python3\.\d+|main)/", "(", frame) for frame in frames]
         frames = [frame for frame in frames if not frame.startswith(("process ", "<module>"))]
         for frame in set(frames):
             inclusive[frame] += n
-        if frames:
-            own[frames[-1]] += n
-    lines = [f"{total} samples (all workers); inclusive share, then self share, of the top functions:"]
-    for frame, n in inclusive.most_common(count):
-        lines.append(f"  {100 * n / max(1, total):5.1f}%  {100 * own[frame] / max(1, total):5.1f}%  {frame}")
-    lines.append("top by self time:")
-    for frame, n in own.most_common(15):
-        lines.append(f"  {100 * n / max(1, total):5.1f}%  {frame}")
+        if not frames:
+            continue
+        own[frames[-1]] += n
+        for parent, child in zip(frames, [*frames[1:], "(self)"], strict=True):
+            children.setdefault(parent, Counter())[child] += n
+
+    def share(n: int) -> str:
+        return f"{100 * n / max(1, total):5.1f}%"
+
+    # The chain from the interpreter down to gunicorn's request loop is in every sample: leave it out.
+    heavy = [(frame, n) for frame, n in inclusive.most_common() if n < 0.9 * total][:count]
+    lines = [f"{total} samples over all workers; inclusive and self share of the heaviest functions:"]
+    lines += [f"  {share(n)} {share(own[frame])}  {frame}" for frame, n in heavy]
+    for parent in ("post_comment (api/public.py)", "Intake.submit (moderation/intake.py)"):
+        if parent in children:
+            lines.append(f"what {parent.split(' ')[0]} spends ({share(inclusive[parent])} in all):")
+            lines += [f"  {share(n)}  {child}" for child, n in children[parent].most_common(10)]
+    lines.append("heaviest by self time:")
+    lines += [f"  {share(n)}  {frame}" for frame, n in own.most_common(15)]
     return lines
 
 
@@ -718,6 +732,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                      help="open: hold_new_authors off (returning readers), default: the shipped policy")
     top.add_argument("--skip", action="append", default=[], choices=("post", "read", "steady", "memory"),
                      help="leave a step out (repeatable)")
+    top.add_argument("--model", help="the service's model artifact (default: MODERATION_MODEL_PATH, else the shipped)")
     top.add_argument("--profile", action="store_true", help="sample the service's workers with py-spy")
     top.add_argument("--py-spy", help="path of py-spy (default: on PATH or beside this Python)")
     top.add_argument("--out", help="folder for logs, the JSON results and the profile (default: a temporary one)")
@@ -748,6 +763,8 @@ def started(launches: list[Launch]) -> Iterator[list[App]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.model:
+        os.environ["MODERATION_MODEL_PATH"] = str(Path(args.model).resolve())
     wrk = ensure_wrk()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-intake-"))
     out.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,8 @@ from typing import Any, Literal, TextIO, cast
 from redis import Redis
 
 from moderation.keys import DEFAULT_PREFIX, Keys
-from moderation.redis_client import connect
 from moderation.moderators import ROLES, ModeratorExists, Moderators
+from moderation.redis_client import connect
 
 
 def _data_dir() -> Path:

@@ -23,21 +23,32 @@ class ArticleClosed(Exception):
 
 
 class _Evidence(Protocol):
-    start: int
-    end: int
-    text: str
-    weight: float
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def weight(self) -> float: ...
 
 
 class _Scores(Protocol):
-    spam: float
-    abuse: float
-    spam_words: tuple[_Evidence, ...]
-    abuse_words: tuple[_Evidence, ...]
+    @property
+    def spam(self) -> float: ...
+    @property
+    def abuse(self) -> float: ...
+    @property
+    def spam_words(self) -> tuple[_Evidence, ...]: ...
+    @property
+    def abuse_words(self) -> tuple[_Evidence, ...]: ...
 
 
 class Scorer(Protocol):
-    version: str
+    """A model as intake needs it: a version, and scores with the words behind them."""
+
+    @property
+    def version(self) -> str: ...
 
     def score(self, text: str) -> _Scores: ...
 

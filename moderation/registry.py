@@ -18,13 +18,15 @@ from redis import Redis
 
 from moderation.comments import now_iso
 from moderation.keys import Keys
+from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
 POINTER_CHECK_SECONDS = 2.0
 
 
 class Model(Protocol):
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def score(self, text: str) -> Any: ...
 
@@ -46,6 +48,7 @@ class ModelRegistry:
         self.redis = redis
         self.keys = keys or Keys()
         self.cache_dir = cache_dir or Path(tempfile.gettempdir()) / "moderation-models"
+        self._pointer = redis.register_script(lua_script("model_pointer.lua"))
 
     def _key(self, version: str) -> str:
         return f"{self.keys.prefix}model:{version}"
@@ -94,30 +97,21 @@ class ModelRegistry:
                   maxlen=100_000, approximate=True)
 
     def promote(self, version: str, actor: str) -> None:
-        """Make `version` live in one transaction; the one it replaces is remembered for rollback."""
+        """Make `version` live in one atomic step; the one it replaces is remembered for rollback."""
         self._require(version)
-        live_key = self.keys.prefix + "model-live"
-        with self.redis.pipeline() as pipe:
-            pipe.watch(live_key)
-            current = pipe.get(live_key)
-            pipe.multi()
-            if current:
-                pipe.lpush(self.keys.prefix + "model-history", current)
-            pipe.set(live_key, version)
-            self._audit(pipe, "model_promoted", actor, version)
-            pipe.execute()
+        self._move("promote", version, actor)
 
     def rollback(self, actor: str) -> str | None:
         """Return to the previous live version (None: back to the shipped model)."""
-        previous = cast(str | None, self.redis.lpop(self.keys.prefix + "model-history"))
-        with self.redis.pipeline() as pipe:
-            if previous:
-                pipe.set(self.keys.prefix + "model-live", previous)
-            else:
-                pipe.delete(self.keys.prefix + "model-live")
-            self._audit(pipe, "model_rolled_back", actor, previous or "shipped")
-            pipe.execute()
-        return previous
+        return self._move("rollback", "", actor)
+
+    def _move(self, operation: str, version: str, actor: str) -> str | None:
+        prefix = self.keys.prefix
+        target = self._pointer(
+            keys=[prefix + "model-live", prefix + "model-history", self.keys.policy_audit],
+            args=[operation, version, actor, now_iso()],
+        )
+        return cast(str | None, target)
 
     def set_shadow(self, version: str | None, actor: str) -> None:
         with self.redis.pipeline() as pipe:

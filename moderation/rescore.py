@@ -13,7 +13,7 @@ import numpy as np
 
 from moderation.comments import now_iso
 from moderation.policy import Policy, Reason, Word
-from moderation.store import EVENTS_MAXLEN, CommentStore, _script
+from moderation.store import EVENTS_MAXLEN, CommentStore, lua_script
 
 FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse")
 # Rules whose firing alone rejects a comment (the rest hold it).
@@ -93,8 +93,8 @@ class Rescorer:
         prefix = store.keys.prefix
         self.job_key = f"{prefix}job:{self.job}"
         self.leases_key = f"{self.job_key}:leases"
-        self._claim = store.redis.register_script(_script("rescore_claim.lua"))
-        self._apply = store.redis.register_script(_script("rescore_apply.lua"))
+        self._claim = store.redis.register_script(lua_script("rescore_claim.lua"))
+        self._apply = store.redis.register_script(lua_script("rescore_apply.lua"))
 
     def reset(self) -> None:
         self.store.redis.delete(self.job_key, self.leases_key)
@@ -172,7 +172,8 @@ class Rescorer:
     def _dry_batches(self) -> Iterator[tuple[str, list[str]]]:
         cursor = "-"
         while True:
-            ids = cast(list[str], self.store.redis.zrangebylex(self.store.keys.all_comments, cursor, "+", 0, self.batch))
+            ids = cast(list[str], self.store.redis.zrangebylex(
+                self.store.keys.all_comments, cursor, "+", 0, self.batch))
             if not ids:
                 return
             yield "", ids

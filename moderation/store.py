@@ -19,9 +19,11 @@ EVENTS_MAXLEN = 1_000_000
 IDEMPOTENCY_TTL = 24 * 3600
 # How far a claim or a filtered queue read looks before giving up; bounds the work of one request.
 SCAN_LIMIT = 5000
+# What an article page shows of a comment; published_page reads only these (HMGET, not HGETALL).
+PUBLIC_FIELDS = ("id", "parent_id", "name", "body", "created_at")
 
 
-def _script(name: str) -> str:
+def lua_script(name: str) -> str:
     return resources.files("moderation").joinpath("lua", name).read_text()
 
 
@@ -63,12 +65,12 @@ class CommentStore:
     def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
         self.redis = redis
         self.keys = keys or Keys()
-        self._submit = redis.register_script(_script("submit.lua"))
-        self._claim = redis.register_script(_script("claim.lua"))
-        self._decide = redis.register_script(_script("decide.lua"))
-        self._report = redis.register_script(_script("report.lua"))
-        self._erase = redis.register_script(_script("erase.lua"))
-        self._purge_origins = redis.register_script(_script("purge_origins.lua"))
+        self._submit = redis.register_script(lua_script("submit.lua"))
+        self._claim = redis.register_script(lua_script("claim.lua"))
+        self._decide = redis.register_script(lua_script("decide.lua"))
+        self._report = redis.register_script(lua_script("report.lua"))
+        self._erase = redis.register_script(lua_script("erase.lua"))
+        self._purge_origins = redis.register_script(lua_script("purge_origins.lua"))
 
     # -- intake -------------------------------------------------------------------------------
 
@@ -201,9 +203,17 @@ class CommentStore:
     def published_page(
         self, article_id: str, cursor: str | None, limit: int
     ) -> tuple[list[dict[str, str]], str | None]:
-        """An article's published comments in arrival order, `limit` after `cursor`."""
+        """An article's published comments in arrival order, `limit` after `cursor`: their PUBLIC_FIELDS only."""
         ids, next_cursor = self._page(self.keys.article_published(article_id), cursor, limit)
-        return self.get_many(ids), next_cursor
+        pipe = self.redis.pipeline(transaction=False)
+        for comment_id in ids:
+            pipe.hmget(self.keys.comment(comment_id), PUBLIC_FIELDS)
+        records = [
+            {field: value or "" for field, value in zip(PUBLIC_FIELDS, values, strict=True)}
+            for values in pipe.execute()
+            if values[0] is not None
+        ]
+        return records, next_cursor
 
     def queue_page(
         self,

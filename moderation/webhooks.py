@@ -72,7 +72,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.client import HTTPException
-from importlib import resources
 from types import FrameType
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -86,6 +85,7 @@ from ulid import ULID
 from moderation.comments import now_iso
 from moderation.keys import Keys
 from moderation.redis_client import connect
+from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,6 @@ LOG_MAXLEN = 10_000
 PAYLOAD_FIELDS = (
     "id", "type", "comment_id", "article_id", "status", "previous_status", "reasons", "action", "occurred_at",
 )
-
-
-def _script(name: str) -> str:
-    return resources.files("moderation").joinpath("lua", name).read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,9 +429,9 @@ class WebhookWorker:
         if not self.consumer:
             self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.wk = WebhookKeys.of(self.keys)
-        self._fanout = self.redis.register_script(_script("webhook_fanout.lua"))
-        self._claim = self.redis.register_script(_script("webhook_claim.lua"))
-        self._finish = self.redis.register_script(_script("webhook_finish.lua"))
+        self._fanout = self.redis.register_script(lua_script("webhook_fanout.lua"))
+        self._claim = self.redis.register_script(lua_script("webhook_claim.lua"))
+        self._finish = self.redis.register_script(lua_script("webhook_finish.lua"))
         self._opener = urllib.request.build_opener(_NoRedirects)
         self._next_reclaim = 0.0
 

@@ -50,7 +50,8 @@ def test_score_jsonl_to_file(tmp_path: Path) -> None:
     source.write_text(json.dumps({"body": "Good piece.", "n": 1}) + "\n")
     out = tmp_path / "scored.csv"
     main(["score", str(source), "--text-column", "body", "-o", str(out)])
-    (row,) = csv.DictReader(out.open())
+    with out.open() as handle:
+        (row,) = csv.DictReader(handle)
     assert row["n"] == "1" and 0 <= float(row["abuse"]) <= 1
 
 

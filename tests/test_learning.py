@@ -163,14 +163,18 @@ def test_interrupted_rescore_resumes_and_workers_share_a_job(client: FlaskClient
     store = CommentStore(redis)
     policy = Policy(hold_new_authors=False)
 
-    def stop_after_first(_: int) -> None:
-        raise KeyboardInterrupt
-
     first = Rescorer(store, model, policy, job="j", batch=5)
+
+    def crash(*_: object) -> None:
+        raise KeyboardInterrupt  # the worker dies after taking a range, before writing it
+
+    first._write = crash  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
-        first.run(on_batch=stop_after_first)
-    # The interrupted range's lease expires; the next workers take it back, and nothing is done twice.
-    redis.zadd(f"{store.keys.prefix}job:j:leases", {m: 0 for m in redis.zrange(f"{store.keys.prefix}job:j:leases", 0, -1)})
+        first.run()
+    leases = f"{store.keys.prefix}job:j:leases"
+    assert redis.zcard(leases) == 1
+    # Its lease runs out; the next workers take the range back, and nothing is done twice.
+    redis.zadd(leases, {member: 0 for member in redis.zrange(leases, 0, -1)})
     totals: list[int] = []
 
     def work() -> None:

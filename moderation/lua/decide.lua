@@ -13,8 +13,8 @@ local status, version = c[1], c[2]
 if ARGV[6] ~= '' and ARGV[6] ~= version then
   return {'conflict', 'version'}
 end
-local open = redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id)
-  or (status == 'rejected' and (c[5] == false or c[5] == ''))
+-- Open: no moderator has decided it yet (whatever the machine did), or it waits in a queue again.
+local open = c[5] == false or c[5] == '' or redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id)
 if not open and ARGV[6] == '' then
   return {'conflict', 'decided'}
 end

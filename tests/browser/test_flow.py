@@ -40,7 +40,7 @@ def test_post_moderate_and_publish(
     expect(page.locator("section.mc")).to_have_attribute("data-loaded", "true")
     page.screenshot(path=screenshots / "01-article-page.png", full_page=True)
 
-    rejected_text = "Buy cheap watches at my shop, best prices in town!"
+    rejected_text = "Off topic, but does anyone know when the Saturday market reopens?"
     approved_text = "The library hours matter more than the pool.\nGood call by the council."
     post_through_widget(page, server, "Rita", "rita@example.com", rejected_text)
     page.screenshot(path=screenshots / "02-widget-awaiting-moderation.png", full_page=True)
@@ -59,7 +59,7 @@ def test_post_moderate_and_publish(
     expect(items).to_have_count(2)
     page.screenshot(path=screenshots / "04-console-queue.png")
 
-    # The keyboard: j moves to the first comment, r then 1 rejects it as spam.
+    # The keyboard: j moves to the first comment, r then 3 rejects it as off topic.
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     page.screenshot(path=screenshots / "05-console-keyboard-help.png")
@@ -71,11 +71,11 @@ def test_post_moderate_and_publish(
     expect(page.locator("article.item.current .reject-hint")).to_be_visible()
     expect(page.locator("article.item.current select.reject-reason")).to_be_focused()
     page.screenshot(path=screenshots / "06-console-rejecting.png")
-    page.keyboard.press("1")
-    expect(page.locator(".flash-success")).to_contain_text("Rejected (Spam)")
+    page.keyboard.press("3")
+    expect(page.locator(".flash-success")).to_contain_text("Rejected (Off topic)")
     expect(items).to_have_count(1)
     rita = next(r for r in store.queue_page("rejected", None, 10)[0] if r["name"] == "Rita")
-    assert (rita["status"], rita["decided_by"], rita["decision_reason"]) == ("rejected", "alice", "spam")
+    assert (rita["status"], rita["decided_by"], rita["decision_reason"]) == ("rejected", "alice", "off_topic")
 
     # The page came back on the next comment: a approves it.
     assert current_item(page) == approved_text
@@ -92,7 +92,7 @@ def test_post_moderate_and_publish(
     expect(trail.nth(0)).to_contain_text("submitted")
     expect(trail.nth(1)).to_contain_text("decided")
     expect(trail.nth(1)).to_contain_text("alice")
-    expect(trail.nth(1)).to_contain_text("spam")
+    expect(trail.nth(1)).to_contain_text("off_topic")
     page.screenshot(path=screenshots / "08-console-audit-trail.png", full_page=True)
 
     # The approved comment is on the article page, line breaks kept; the rejected one is not.
@@ -102,7 +102,7 @@ def test_post_moderate_and_publish(
     expect(published).to_have_count(1)
     expect(published.locator(".mc-name")).to_have_text("Ben")
     expect(published.locator(".mc-body")).to_have_text(approved_text)
-    expect(page.locator(".mc-list")).not_to_contain_text("watches")
+    expect(page.locator(".mc-list")).not_to_contain_text("market")
     page.screenshot(path=screenshots / "09-article-with-published-comment.png", full_page=True)
 
 
