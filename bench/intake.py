@@ -840,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"\nsteady {args.rate:.0f} posts/s for {args.steady_seconds:.0f} s: open loop (asyncio, a new "
                     "connection per post, latency from each post's scheduled time)")
                 results["steady"] = {}
-                for app in (service, reference):
+                for app in (service,) if args.smoke else (service, reference):
                     steady = steady_rate(app, args.rate, args.steady_seconds, seed=int(time.time()),
                                          idle_probe=args.idle_probe)
                     results["steady"][app.name] = asdict(steady)

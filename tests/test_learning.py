@@ -80,7 +80,7 @@ def test_import_is_all_or_nothing(tmp_path: Path, redis: Redis, redis_url: str,
     monkeypatch.setenv("REDIS_URL", redis_url)
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nfine words,ok\n,spam\nnasty,hate\n")
-    with pytest.raises(SystemExit, match="line 3: text is empty.*line 4: label must be"):
+    with pytest.raises(SystemExit, match=r"line 3: text is empty.*line 4: label must be"):
         main(["import-decisions", str(bad)])
     assert all_decisions(CommentStore(redis)) == []
     good = tmp_path / "good.jsonl"
