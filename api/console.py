@@ -110,12 +110,9 @@ def _signed_in() -> Moderator | None:
         return None
     if not 0 <= time.time() - at <= SESSION_MAX_AGE_SECONDS:
         return None
-    # A revoked token is gone from the list; a re-issued one has a new creation time. The list is
-    # one Redis read of a newsroom's few dozen moderators.
-    for moderator in services().moderators.list():
-        if moderator.name == name and moderator.created_at == issued:
-            return moderator
-    return None
+    # A revoked token is gone; a re-issued one has a new creation time.
+    moderator = services().moderators.get(name)
+    return moderator if moderator and moderator.created_at == issued else None
 
 
 def _safe_next(target: str | None, fallback: str) -> str:

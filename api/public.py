@@ -33,6 +33,7 @@ def _return_to(data: dict[str, Any]) -> str | None:
     """The page to send an HTML form post back to; 422 unless it is on an allowed origin."""
     target = str(data.get("return_to") or request.referrer or "")
     allowed = {origin.lower().rstrip("/") for origin in current_app.config["ALLOWED_ORIGINS"]}
+    allowed.add(_origin_of(request.host_url))  # back to the service's own pages (the demo) is safe too
     if target and _origin_of(target) in allowed and urlsplit(target).scheme in ("http", "https"):
         return target
     raise invalid([FieldError(

@@ -736,6 +736,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top.add_argument("--profile", action="store_true", help="sample the service's workers with py-spy")
     top.add_argument("--py-spy", help="path of py-spy (default: on PATH or beside this Python)")
     top.add_argument("--out", help="folder for logs, the JSON results and the profile (default: a temporary one)")
+    top.add_argument("--nice", type=int, default=0,
+                     help="run the benchmark and everything it starts at this niceness; on a machine shared with "
+                          "other work, -10 (as root) gives it the CPUs first")
     top.add_argument("--idle-probe", type=float, default=0.5,
                      help="seconds spent before each run measuring how busy other work keeps the CPUs")
     args = top.parse_args(argv)
@@ -763,6 +766,8 @@ def started(launches: list[Launch]) -> Iterator[list[App]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)  # inherited by redis-server, both gunicorns, wrk
     if args.model:
         os.environ["MODERATION_MODEL_PATH"] = str(Path(args.model).resolve())
     wrk = ensure_wrk()
@@ -776,7 +781,8 @@ def main(argv: list[str] | None = None) -> int:
         "wrk": subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip(),
         "settings": {k: v for k, v in vars(args).items() if k not in ("py_spy",)},
     }
-    say(f"machine: {results['nproc']} x {results['cpu']}; Python {results['python']}; {results['wrk']}")
+    say(f"machine: {results['nproc']} x {results['cpu']}; Python {results['python']}; {results['wrk']}"
+        + (f"; niceness {os.getpriority(os.PRIO_PROCESS, 0)}" if args.nice else ""))
     say(f"load average {os.getloadavg()[0]:.2f}; other work busy {background_busy(2 * args.idle_probe):.0%} "
         "of all CPUs before start")
     say(f"results and logs in {out}")

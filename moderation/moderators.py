@@ -70,6 +70,12 @@ class Moderators:
         data = json.loads(record)
         return Moderator(data["name"], data["role"], data["created_at"])
 
+    def get(self, name: str) -> Moderator | None:
+        """The moderator of that name while their token is live, in one round trip."""
+        digest = self.redis.hget(self.keys.moderator_names, name)
+        record = self.redis.hget(self.keys.moderators, digest) if digest else None
+        return Moderator(**json.loads(record)) if record else None
+
     def list(self) -> list[Moderator]:
         records = self.redis.hvals(self.keys.moderators)
         moderators = [Moderator(**json.loads(record)) for record in records]
