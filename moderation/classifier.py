@@ -26,7 +26,7 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "com
 ARTIFACT_FORMAT = 1
 HEADS: tuple[str, ...] = ("spam", "abuse")
 MAX_EVIDENCE = 5
-CHAR_NGRAMS: tuple[int, int] = (2, 5)
+CHAR_NGRAMS: tuple[int, int] = (3, 5)
 
 # Exactly the types a model written by moderation.training contains; skops
 # refuses to load a file holding anything else.

@@ -197,7 +197,7 @@ def binary_metrics(y: NDArray[np.int64], p: NDArray[np.float64], threshold: floa
         "n": len(y),
         "positives": positives,
         "auc": round(float(roc_auc_score(y, p)), 4) if 0 < positives < len(y) else None,
-        "precision": _rate(true_positives, int(flagged.sum())),
+        "precision": _rate(true_positives, int(flagged.sum())) if positives else None,
         "recall": _rate(true_positives, positives),
         "fpr": _rate(int((flagged & (y == 0)).sum()), len(y) - positives),
     }
@@ -356,7 +356,7 @@ def _row_counts(examples: Sequence[Example]) -> dict[str, dict[str, int]]:
     return rows
 
 
-def _subsample(examples: Sequence[Example], per_source: int, seed: int) -> list[Example]:
+def subsample(examples: Sequence[Example], per_source: int, seed: int) -> list[Example]:
     """Return at most per_source examples of each source, drawn reproducibly."""
     rng = random.Random(seed)
     kept: list[Example] = []
@@ -379,7 +379,7 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     data_dir = Path(data_dir)
     examples = load_all(data_dir)
     if max_per_source is not None:
-        examples = _subsample(examples, max_per_source, seed)
+        examples = subsample(examples, max_per_source, seed)
     examples = [*examples, *(extra or ())]
     # A seeded shuffle: calibration folds and the split then depend on the seed alone.
     random.Random(seed).shuffle(examples)
