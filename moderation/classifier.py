@@ -1,7 +1,10 @@
 """Runtime spam/abuse model: loads the shipped skops artifact and scores comments with evidence.
 
-The artifact is a dict holding one fitted `TfidfVectorizer` (analyzer: `analyze`
-below) and one calibrated logistic regression per head.  Both heads are linear
+The artifact is a dict holding the tf-idf vocabulary (feature names in column
+order) and idf weights as plain arrays, from which the `TfidfVectorizer`
+(analyzer: `analyze` below) is rebuilt, and one calibrated logistic regression
+per head.  Arrays rather than a pickled vectorizer keep loading fast (a
+200k-entry dict costs seconds in skops) and keep code out of the file.  Both heads are linear
 in the tf-idf features after Platt scaling, so each feature's share of the
 calibrated log-odds is exactly `tfidf value * weight`; `score()` hands those
 shares to the words they came from, which is the evidence it returns.
@@ -9,7 +12,9 @@ shares to the words they came from, which is the evidence it returns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -23,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "comment-model.skops"
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 HEADS: tuple[str, ...] = ("spam", "abuse")
 MAX_EVIDENCE = 5
 CHAR_NGRAMS: tuple[int, int] = (3, 5)
@@ -31,12 +36,9 @@ CHAR_NGRAMS: tuple[int, int] = (3, 5)
 # Exactly the types a model written by moderation.training contains; skops
 # refuses to load a file holding anything else.
 TRUSTED_TYPES: tuple[str, ...] = (
-    "moderation.classifier.analyze",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.linear_model._logistic.LogisticRegression",
 )
 
@@ -71,6 +73,8 @@ class ModelIntegrityError(RuntimeError):
     """The artifact does not match its metadata, or is not a model this code can run."""
 
 
+# Comments reuse a small vocabulary; caching saves most of tokenize()'s time.
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_word(word: str) -> str:
     """Return the feature form of one word: lower-case, de-elongated, de-leeted, numbers as shapes."""
     word = word.lower().replace("\u2019", "'")
@@ -110,7 +114,7 @@ def char_grams(word: str) -> list[str]:
 def analyze(text: str) -> list[str]:
     """Return text's features: word unigrams, word bigrams and per-word character n-grams."""
     words = [token[0] for token in tokenize(text)]
-    features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     for word in words:
         features.extend(char_grams(word))
     return features
@@ -134,6 +138,19 @@ class Scores:
     abuse: float
     spam_words: tuple[Evidence, ...]
     abuse_words: tuple[Evidence, ...]
+
+
+def build_vectorizer(features: Sequence[str] | NDArray[np.str_], idf: NDArray[np.float64]) -> Any:
+    """Return a TfidfVectorizer over analyze() with the given column names and idf weights."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vocabulary = {str(feature): column for column, feature in enumerate(features)}
+    if len(vocabulary) != len(idf):
+        raise ModelIntegrityError("feature names and idf weights differ in length")
+    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, vocabulary=vocabulary)
+    # Setting idf_ is sklearn's supported way to move a fitted idf into a vectorizer.
+    vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
+    return vectorizer
 
 
 def linear_head(head: Any) -> tuple[NDArray[np.float64], float]:
@@ -164,15 +181,15 @@ class Classifier:
     metadata: dict[str, Any]
 
     def __init__(self, model: dict[str, Any], metadata: dict[str, Any] | None = None, version: str = "dev") -> None:
-        """Wrap a model dict as written by moderation.training (vectorizer plus one head per name in HEADS)."""
+        """Wrap a model dict as written by moderation.training: features, idf and one head per name in HEADS."""
         if model.get("format") != ARTIFACT_FORMAT:
             raise ModelIntegrityError(f"unsupported artifact format {model.get('format')!r}")
         self.model = model
         self.metadata = dict(metadata or {})
         self.version = version
-        self.vectorizer = model["vectorizer"]
-        self._vocabulary: dict[str, int] = dict(self.vectorizer.vocabulary_)
-        self._idf = np.asarray(self.vectorizer.idf_, dtype=np.float64)
+        self.vectorizer = build_vectorizer(model["features"], model["idf"])
+        self._vocabulary: dict[str, int] = self.vectorizer.vocabulary_
+        self._idf = np.asarray(model["idf"], dtype=np.float64)
         columns = [linear_head(model[name]) for name in HEADS]
         # One (features x heads) matrix, so a single product scores both heads.
         self._weights = np.column_stack([coef for coef, _ in columns])
@@ -248,7 +265,7 @@ class Classifier:
         owner_ids = np.asarray(owners)
         evidence = [
             self._evidence(text, first_span, np.bincount(owner_ids, weights=per_occurrence[:, head],
-                                                        minlength=len(first_span)))
+                                                        minlength=len(first_span)).astype(np.float64))
             for head in range(len(HEADS))
         ]
         return Scores(float(probabilities[0]), float(probabilities[1]), evidence[0], evidence[1])

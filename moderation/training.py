@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -46,6 +46,8 @@ from moderation.datasets import (
 )
 
 THRESHOLD = 0.5
+# Other hold thresholds reported, so a site can pick its own operating point.
+SWEEP: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
 MIN_DF = 2
 # Inverse regularisation strength per head; chosen on the cross-source folds
 # (see the model card), with the civil-sentence false-positive rate as a constraint.
@@ -158,8 +160,9 @@ def make_fold(counts: sp.csc_matrix, names: Sequence[str], train_rows: NDArray[n
     transformer = TfidfTransformer(sublinear_tf=True).fit(train_counts[:, keep])
     return _Fold(
         train=transformer.transform(train_counts[:, keep]).tocsr(),
-        test=transformer.transform(counts[test_rows][:, keep]).tocsr(),
-        vocabulary={names[column]: i for i, column in enumerate(keep)},
+        test=(transformer.transform(counts[test_rows][:, keep]).tocsr() if len(test_rows)
+              else sp.csr_matrix((0, len(keep)))),
+        vocabulary={names[int(column)]: i for i, column in enumerate(keep)},
         idf=np.asarray(transformer.idf_, dtype=np.float64),
     )
 
@@ -175,13 +178,6 @@ def fit_head(matrix: sp.csr_matrix, y: NDArray[np.int64], weights: NDArray[np.fl
     folds = min(CALIBRATION_FOLDS, int(np.bincount(y).min()))
     calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=folds, ensemble=False)
     return calibrated.fit(matrix, y, sample_weight=weights)
-
-
-def _vectorizer_from(vocabulary: dict[str, int], idf: NDArray[np.float64]) -> TfidfVectorizer:
-    """Return a TfidfVectorizer equivalent to one fitted on the fold's training rows."""
-    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, vocabulary=vocabulary)
-    vectorizer.idf_ = idf
-    return vectorizer
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -252,7 +248,8 @@ def _evidence_check(model: LogisticRegression, fold: _Fold, data_dir: Path) -> d
     placeholder.intercept_ = np.zeros(1)
     classifier = Classifier({
         "format": ARTIFACT_FORMAT,
-        "vectorizer": _vectorizer_from(fold.vocabulary, fold.idf),
+        "features": _feature_array(fold.vocabulary),
+        "idf": fold.idf,
         "spam": placeholder,
         "abuse": model,
     })
@@ -284,7 +281,7 @@ def holdout_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: S
     train, test = np.sort(train), np.sort(test)
     fold = make_fold(counts, names, train, test)
     sources = np.array([example.source for example in examples])
-    result: dict[str, Any] = {"fraction": HOLDOUT_FRACTION}
+    result: dict[str, Any] = {"fraction": HOLDOUT_FRACTION, "recall_by_threshold": {}}
     for head in HEADS:
         y = labels(examples, head)
         train_labelled = np.flatnonzero(y[train] >= 0)
@@ -294,6 +291,12 @@ def holdout_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: S
         p = model.predict_proba(fold.test[test_labelled])[:, 1]
         y_test, s_test = y[test][test_labelled], sources[test][test_labelled]
         per_head: dict[str, Any] = {"all": {**binary_metrics(y_test, p), **calibration_metrics(y_test, p)}}
+        # Recall on each source with positives, at each threshold of SWEEP.
+        result["recall_by_threshold"][head] = {
+            source: {f"{t:.1f}": binary_metrics(y_test[s_test == source], p[s_test == source], t)["recall"]
+                     for t in SWEEP}
+            for source in sorted(set(s_test)) if y_test[s_test == source].any()
+        }
         for source in sorted(set(s_test), key=lambda s: (SOURCES.index(s) if s in SOURCES else len(SOURCES), s)):
             mask = s_test == source
             per_head[source] = binary_metrics(y_test[mask], p[mask])
@@ -312,20 +315,36 @@ def civil_sentence_metrics(classifier: Classifier) -> dict[str, Any]:
             "max": round(float(p[:, column].max()), 4),
             "mean": round(float(p[:, column].mean()), 4),
             "flagged": [s for s, f in zip(CIVIL_SENTENCES, flagged, strict=True) if f],
+            "fpr_by_threshold": {f"{t:.1f}": round(float((p[:, column] >= t).mean()), 4) for t in SWEEP},
         }
     return result
 
 
-def fit_model(examples: Sequence[Example]) -> dict[str, Any]:
-    """Fit the artifact's contents (format, vectorizer, calibrated heads) on all examples."""
-    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
-    matrix = vectorizer.fit_transform([example.text for example in examples]).tocsr()
-    model: dict[str, Any] = {"format": ARTIFACT_FORMAT, "vectorizer": vectorizer}
+def _feature_array(vocabulary: dict[str, int]) -> NDArray[np.str_]:
+    """Return the feature names of a vocabulary in column order."""
+    names = [""] * len(vocabulary)
+    for name, column in vocabulary.items():
+        names[column] = name
+    return np.array(names, dtype=np.str_)
+
+
+def fit_model(examples: Sequence[Example], counts: sp.csc_matrix | None = None,
+              names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Fit the artifact's contents (format, features, idf, calibrated heads) on all examples.
+
+    counts and names, from count_matrix() of the same examples, save a second pass over the texts.
+    """
+    if counts is None or names is None:
+        counts, names = count_matrix([example.text for example in examples])
+    rows = np.arange(len(examples))
+    fold = make_fold(counts, names, rows, rows[:0])
+    model: dict[str, Any] = {"format": ARTIFACT_FORMAT, "features": _feature_array(fold.vocabulary), "idf": fold.idf}
     sources = [example.source for example in examples]
     for head in HEADS:
         y = labels(examples, head)
-        rows = np.flatnonzero(y >= 0)
-        model[head] = fit_head(matrix[rows], y[rows], sample_weights([sources[i] for i in rows], y[rows], head), head)
+        labelled = np.flatnonzero(y >= 0)
+        model[head] = fit_head(fold.train[labelled], y[labelled],
+                               sample_weights([sources[i] for i in labelled], y[labelled], head), head)
     return model
 
 
@@ -389,8 +408,8 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
         "cross_source": cross_source_metrics(examples, counts, names, data_dir),
         "holdout": holdout_metrics(examples, counts, names, seed),
     }
+    model = fit_model(examples, counts, names)
     del counts
-    model = fit_model(examples)
     provisional = Classifier(model)
     metrics["civil_sentences"] = civil_sentence_metrics(provisional)
 
@@ -420,7 +439,7 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
         "max_per_source": max_per_source,
         "extra_rows": len(extra or ()),
         "features": {
-            "vocabulary": len(model["vectorizer"].vocabulary_),
+            "vocabulary": len(model["features"]),
             "word_ngrams": [1, 2],
             "char_ngrams_per_word": list(CHAR_NGRAMS),
             "min_df": MIN_DF,
@@ -488,8 +507,8 @@ def model_card(metadata: dict[str, Any]) -> str:
         "Two calibrated probabilities per comment, **spam** and **abuse** (insults, slurs, hate, obscenity "
         "aimed at people), each with up to five words that raised it. One tf-idf vectorizer (word unigrams "
         f"and bigrams, character {CHAR_NGRAMS[0]}-{CHAR_NGRAMS[1]}-grams of each word, sublinear tf) feeds "
-        "two L2 logistic regressions, each Platt-scaled on 5-fold out-of-fold scores. The calibrated heads "
-        "are linear, so a word's evidence weight is its exact share of the log-odds.",
+        f"two L2 logistic regressions, each Platt-scaled on {CALIBRATION_FOLDS}-fold out-of-fold scores. "
+        "The calibrated heads are linear, so a word's evidence weight is its exact share of the log-odds.",
         "",
         "## Intended use",
         "",
@@ -534,7 +553,11 @@ def model_card(metadata: dict[str, Any]) -> str:
         "`RT` and @handles in tweets, the SMS corpus' `<#>`-style placeholders, Stormfront's spaced-out "
         "punctuation; URLs, e-mail addresses, sums of money, long numbers and `!!` runs become shape tokens. "
         "Exact duplicates within a source are merged, and dropped when their labels disagree. "
-        "Every source gets the same total sample weight, so the 25k tweets do not define abuse alone.",
+        "Sources holding both classes of a head get the same total sample weight, so the 25k tweets do not "
+        "define abuse alone; sources holding one class only (SMS and YouTube ham for abuse; tweets, forum posts "
+        "and news comments for spam) share "
+        f"{SINGLE_CLASS_SHARE['abuse']:.0%} (abuse) and {SINGLE_CLASS_SHARE['spam']:.0%} (spam) of the weight, "
+        "so chatty register is not learnt as a sign of civility.",
         "",
         "## Honest evaluation",
         "",
@@ -574,6 +597,19 @@ def model_card(metadata: dict[str, Any]) -> str:
         f"{civil['abuse']['max']:.3f}), spam false-positive rate {civil['spam']['fpr']:.3f} "
         f"(highest {civil['spam']['max']:.3f}).",
     ]
+    recall = holdout["recall_by_threshold"]
+    abuse_sources = [source for source in ABUSE_SOURCES if source in recall["abuse"]]
+    lines += [
+        "",
+        "Operating points for the abuse head (hold-out recall per source; share of the civil sentences held):",
+        "",
+        "| threshold | civil sentences held | " + " | ".join(f"recall {source}" for source in abuse_sources) + " |",
+        "|---|---|" + "---|" * len(abuse_sources),
+    ]
+    for threshold in SWEEP:
+        key = f"{threshold:.1f}"
+        lines.append(f"| {key} | {_cell(civil['abuse']['fpr_by_threshold'][key])} | "
+                     + " | ".join(_cell(recall["abuse"][source][key]) for source in abuse_sources) + " |")
     flagged = civil["abuse"]["flagged"] + civil["spam"]["flagged"]
     if flagged:
         lines += ["", "Held by mistake:", ""] + [f"- {sentence}" for sentence in flagged]

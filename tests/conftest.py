@@ -21,7 +21,7 @@ from moderation.redis_client import connect
 from moderation.redis_server import EmbeddedCluster, EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR_FOR_TESTS", ROOT.parent / "shared" / "data"))
+DATA_DIR = Path(os.environ.get("MODERATION_TRAINING_DATA", ROOT.parent / "shared" / "data"))
 # A database of its own on a shared server: the tests flush it before and after each test.
 TEST_DB = int(os.environ.get("MODERATION_TEST_REDIS_DB", "13"))
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -85,7 +85,7 @@ class PrivacyCheckingClient(FlaskClient):
 
 
 @pytest.fixture
-def app(redis: Redis, redis_url: str, model: Scorer) -> Flask:
+def app(redis: Redis, redis_url: str, model: Scorer) -> Iterator[Flask]:
     app = create_app({
         "TESTING": True,
         "REDIS_URL": redis_url,
@@ -95,7 +95,8 @@ def app(redis: Redis, redis_url: str, model: Scorer) -> Flask:
         "RATE_LIMITS": "off",
     })
     app.test_client_class = PrivacyCheckingClient
-    return app
+    yield app
+    app.extensions["moderation"].redis.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 from pathlib import Path
@@ -23,8 +22,9 @@ from moderation.classifier import (
     tokenize,
 )
 from moderation.datasets import Example, clean_text, clean_tweet, detokenise
+from tests.conftest import DATA_DIR as TRAINING_DATA
 
-DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+DATA_DIR = TRAINING_DATA
 needs_training_data = pytest.mark.skipif(
     not DATA_DIR.is_dir(), reason="needs ../shared/data (public training sets)"
 )
@@ -97,7 +97,7 @@ def test_probabilities_match_score_and_the_stored_heads(shipped: Classifier) -> 
     assert fast.shape == (len(TRICKY), 2)
     slow = np.array([[s.spam, s.abuse] for s in shipped.score_many(TRICKY)])
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
-    matrix = shipped.model["vectorizer"].transform(TRICKY)
+    matrix = shipped.vectorizer.transform(TRICKY)
     for column, head in enumerate(("spam", "abuse")):
         np.testing.assert_allclose(fast[:, column], shipped.model[head].predict_proba(matrix)[:, 1], atol=1e-9)
     assert shipped.probabilities([]).shape == (0, 2)
@@ -136,7 +136,7 @@ def test_load_refuses_types_outside_the_trusted_list(tmp_path: Path) -> None:
     from sklearn.preprocessing import FunctionTransformer
 
     artifact = tmp_path / "evil.skops"
-    data = skops.io.dumps({"format": 1, "vectorizer": FunctionTransformer(func=shutil.rmtree)})
+    data = skops.io.dumps({"format": 2, "spam": FunctionTransformer(func=shutil.rmtree)})
     artifact.write_bytes(data)
     artifact.with_suffix(".json").write_text(json.dumps({"sha256": hashlib.sha256(data).hexdigest()}))
     with pytest.raises(ModelIntegrityError, match="trusted"):
@@ -160,10 +160,12 @@ def test_cleaning_removes_source_artefacts() -> None:
 
 @needs_training_data
 def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None:
-    from moderation.training import fit_model, train_model
+    from moderation.training import train_model
 
     out = tmp_path / "comment-model.skops"
-    metrics = train_model(DATA_DIR, out, seed=0, max_per_source=600)
+    site = [Example(f"reader comment {i} about the council vote", "site", 0, 0) for i in range(10)]
+    site += [Example(f"you worthless clown number {i}", "site", 0, 1) for i in range(10)]
+    metrics = train_model(DATA_DIR, out, seed=0, extra=site, max_per_source=400)
     holdout = metrics["holdout"]
     assert holdout["spam"]["youtube"]["auc"] > 0.9
     assert holdout["spam"]["sms"]["auc"] > 0.9
@@ -175,7 +177,9 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
 
     model = Classifier.load(out)
     metadata = json.loads(out.with_suffix(".json").read_text())
-    assert metadata["rows"]["davidson"]["rows"] == 600
+    assert metadata["rows"]["davidson"]["rows"] == 400
+    assert metadata["rows"]["site"] == {"rows": 20, "spam": 0, "not_spam": 20, "abusive": 10, "not_abusive": 10}
+    assert metadata["extra_rows"] == 20
     assert len(metadata["training_files"]) >= 8
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "CC BY-SA 3.0 ES" in card and "Davidson" in card
