@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -61,10 +62,8 @@ def load_model(path: str | None) -> Scorer:
 def _release_loading_garbage() -> None:
     """Hand the memory freed after loading back to the OS before gunicorn forks (saves ~50 MB a worker)."""
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to trim
 
 
 def _origins(value: Any) -> list[str]:
