@@ -14,26 +14,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
-from redis import Redis
-
-from moderation.keys import DEFAULT_PREFIX, Keys
+from moderation.keys import keys_from_environment
 from moderation.moderators import ROLES, ModeratorExists, Moderators
-from moderation.redis_client import connect
+from moderation.redis_client import from_environment
 
 
 def _data_dir() -> Path:
     return Path(os.environ.get("MODERATION_DATA_DIR", "var"))
 
 
-def _redis() -> Redis:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        sys.exit("REDIS_URL is not set: point it at the Redis server that `moderation serve` uses")
-    return connect(url, decode_responses=True)
-
-
-def _keys() -> Keys:
-    return Keys(os.environ.get("MODERATION_KEY_PREFIX", DEFAULT_PREFIX))
+_redis = from_environment
+_keys = keys_from_environment
 
 
 # -- serve -----------------------------------------------------------------------------------------

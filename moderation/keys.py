@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 QUEUES = ("pending", "reported", "rejected", "approved")
@@ -82,3 +83,8 @@ class Keys:
     @property
     def policy_audit(self) -> str:
         return f"{self.prefix}policy-audit"
+
+
+def keys_from_environment() -> Keys:
+    """Key names under MODERATION_KEY_PREFIX, else the default prefix."""
+    return Keys(os.environ.get("MODERATION_KEY_PREFIX", DEFAULT_PREFIX))

@@ -83,8 +83,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ulid import ULID
 
 from moderation.comments import now_iso
-from moderation.keys import Keys
-from moderation.redis_client import connect
+from moderation.keys import Keys, keys_from_environment
+from moderation.redis_client import from_environment
 from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
@@ -655,16 +655,8 @@ def pending_deliveries(redis: Redis, keys: Keys) -> int:
 # -- command line ----------------------------------------------------------------------------------
 
 
-def _redis() -> Redis:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        sys.exit("REDIS_URL is not set: point it at the Redis server that `moderation serve` uses")
-    return connect(url, decode_responses=True)
-
-
-def _keys() -> Keys:
-    """MODERATION_KEY_PREFIX, else the same default as every other command (Keys' own)."""
-    return Keys(os.environ.get("MODERATION_KEY_PREFIX", Keys().prefix))
+_redis = from_environment
+_keys = keys_from_environment
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
