@@ -30,7 +30,7 @@ from moderation.keys import Keys  # noqa: E402
 from moderation.redis_client import connect  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
 from moderation.store import CommentStore  # noqa: E402
-from moderation.training import fit_model  # noqa: E402
+from moderation.training import SITE_SOURCE, fit_model  # noqa: E402
 
 
 def auc(labels: list[int], scores: list[float]) -> float | None:
@@ -66,7 +66,7 @@ def main() -> None:
         store_imported(store, read_import(export))
         decisions = all_decisions(store)
         # As `moderation train --decisions`: the site is one more source; all of an import trains.
-        site = [Example(d.text, "site", d.spam, d.abuse) for d in decisions if d.label != "other"]
+        site = [Example(d.text, SITE_SOURCE, d.spam, d.abuse) for d in decisions if d.label != "other"]
         print(f"retraining with {len(site)} imported decisions", file=sys.stderr)
         retrained = Classifier(fit_model([*public, *site]), version="retrained")
 

@@ -161,11 +161,12 @@ def site_examples() -> list[Any]:
     from moderation.datasets import Example
     from moderation.decisions import all_decisions
     from moderation.store import CommentStore
+    from moderation.training import SITE_SOURCE
 
     decisions = all_decisions(CommentStore(_redis(), _keys()))
-    # "site" is one more source: training gives each source equal total weight, so a few thousand
-    # decisions count as much as a whole public corpus.
-    return [Example(d.text, "site", d.spam, d.abuse) for d in decisions if d.label != "other" and not d.held_out]
+    # The site is one more source, weighed SITE_WEIGHT times a whole public corpus however few its rows.
+    return [Example(d.text, SITE_SOURCE, d.spam, d.abuse) for d in decisions
+            if d.label != "other" and not d.held_out]
 
 
 def train(args: argparse.Namespace) -> None:

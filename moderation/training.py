@@ -124,6 +124,10 @@ def labels(examples: Sequence[Example], head: str) -> NDArray[np.int64]:
     return np.array([-1 if value is None else value for value in values], dtype=np.int64)
 
 
+SITE_SOURCE = "site"
+SITE_WEIGHT = 3.0
+
+
 def sample_weights(sources: Sequence[str], y: NDArray[np.int64], head: str) -> NDArray[np.float64]:
     """Return sample weights, averaging 1 per row: equal total weight per source, one-class sources capped.
 
@@ -139,7 +143,9 @@ def sample_weights(sources: Sequence[str], y: NDArray[np.int64], head: str) -> N
     mixed = [source for source in counts if len(classes[source]) > 1]
     share = SINGLE_CLASS_SHARE[head] if single and mixed else (1.0 if single else 0.0)
     total: dict[str, float] = {source: share / len(single) for source in single}
-    total.update({source: (1.0 - share) / len(mixed) for source in mixed})
+    # A site's own decisions speak for its standards: they weigh SITE_WEIGHT times a public set.
+    relative = {source: SITE_WEIGHT if source == SITE_SOURCE else 1.0 for source in mixed}
+    total.update({source: (1.0 - share) * relative[source] / sum(relative.values()) for source in mixed})
     n = len(sources)
     return np.array([n * total[source] / counts[source] for source in sources], dtype=np.float64)
 
