@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             lambda: decide(policy, assessment, bodies[nxt()], article_mode="open", author_approved=1), n)))
         rows.append(("  Redis: policy + article mode (1 round trip)", per_call_us(
             lambda: policies.for_article("story-1"), n)))
-        rows.append(("  Redis: duplicate check (1 round trip)", per_call_us(
-            lambda: store.repeats("a" * 32, "b" * 24), n)))
+        rows.append(("  Redis: author and duplicate check (1 round trip)", per_call_us(
+            lambda: store.author_context("a" * 32, "b" * 24), n)))
         rows.append(("  Redis: PING (1 round trip, the floor)", per_call_us(redis.ping, n)))
         origin = Origin("127.0.0.1", "bench", "https://news.example/")
         rows.append(("  Intake.submit (all of the above but parsing)", per_call_us(

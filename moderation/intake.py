@@ -125,7 +125,7 @@ class Intake:
             raise ArticleClosed(comment.article_id)
         key = author_key(self.secret, comment.email)
         fingerprint = text_fingerprint(comment.body)
-        own_repeat, other_authors = self.store.repeats(key, fingerprint)
+        approved, own_repeat, other_authors = self.store.author_context(key, fingerprint)
         models = self.models.current()
         started = time.perf_counter()
         assessment = assess(models.live, comment.body)
@@ -141,7 +141,7 @@ class Intake:
             assessment,
             comment.body,
             article_mode=mode,
-            author_approved=self.store.author_approved(key) if policy.hold_new_authors else 1,
+            author_approved=approved,
             own_repeat=own_repeat,
             other_authors=other_authors,
         )

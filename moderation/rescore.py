@@ -38,13 +38,17 @@ class Report:
     raced: int = 0
     moves: Counter[str] = field(default_factory=Counter)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    dry: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scanned": self.scanned, "rescored": self.rescored, "would_move" if self.dry else "moved":
-                dict(self.moves), "human_decisions_kept": self.human_kept, "changed_by_moderators_meanwhile":
-                self.raced, "examples": self.examples}
-
-    dry: bool = False
+        return {
+            "scanned": self.scanned,
+            "rescored": self.rescored,
+            "would_move" if self.dry else "moved": dict(self.moves),
+            "human_decisions_kept": self.human_kept,
+            "changed_by_moderators_meanwhile": self.raced,
+            "examples": self.examples,
+        }
 
 
 def _rule_reasons(stored: str) -> list[Reason]:

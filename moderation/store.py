@@ -77,14 +77,16 @@ class CommentStore:
     def author_approved(self, author_key: str) -> int:
         return int(self.redis.hget(self.keys.author(author_key), "approved") or 0)
 
-    def repeats(self, author_key: str, text_fingerprint: str) -> tuple[bool, int]:
-        """Whether this author posted this text recently, and how many others did."""
+    def author_context(self, author_key: str, text_fingerprint: str) -> tuple[int, bool, int]:
+        """In one round trip: the author's approved count, whether they posted this text recently,
+        and how many other authors did."""
         pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(self.keys.author(author_key), "approved")
         pipe.exists(self.keys.author_text(author_key, text_fingerprint))
         pipe.scard(self.keys.text_authors(text_fingerprint))
         pipe.sismember(self.keys.text_authors(text_fingerprint), author_key)
-        own, authors, includes_self = pipe.execute()
-        return bool(own), int(authors) - int(bool(includes_self))
+        approved, own, authors, includes_self = pipe.execute()
+        return int(approved or 0), bool(own), int(authors) - int(bool(includes_self))
 
     def submit(
         self,
