@@ -182,12 +182,57 @@ def train(args: argparse.Namespace) -> None:
     print(f"wrote {out}; register it with: moderation models register {out}", file=sys.stderr)
 
 
-def evaluate(args: argparse.Namespace) -> None:
-    from moderation.classifier import DEFAULT_MODEL_PATH
-    from moderation.training import evaluate_model
+_TRUE = {"1", "true", "yes", "y", "spam", "abuse", "abusive", "toxic", "offensive", "hate", "reject", "rejected"}
+_FALSE = {"0", "false", "no", "n", "ham", "ok", "clean", "not_spam", "not_abusive", "none", "approve", "approved"}
 
-    metrics = evaluate_model(Path(args.model) if args.model else DEFAULT_MODEL_PATH, Path(args.data))
-    print(json.dumps(metrics, indent=2))
+
+def _label(value: Any) -> int | None:
+    """A 0/1 label from a file's cell (1/0, true/false, yes/no, spam/ham ...); None where blank."""
+    text = str(value).strip().casefold() if value is not None else ""
+    if text in ("", "nan", "null"):
+        return None
+    if text in _TRUE:
+        return 1
+    if text in _FALSE:
+        return 0
+    raise ValueError(f"not a label: {value!r}")
+
+
+def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: str) -> list[Any]:
+    """A labelled CSV or JSON Lines file as Examples (source: the file's name); a head without its column is None."""
+    from moderation.datasets import Example
+
+    rows = list(_rows(path))
+    if rows and text_column not in rows[0]:
+        sys.exit(f"{path}: no column {text_column!r} (use --text-column)")
+    if rows and spam_column not in rows[0] and abuse_column not in rows[0]:
+        sys.exit(f"{path}: no label column {spam_column!r} or {abuse_column!r} (use --spam-column/--abuse-column)")
+    examples = []
+    for number, row in enumerate(rows, 2):
+        try:
+            spam, abuse = _label(row.get(spam_column)), _label(row.get(abuse_column))
+        except ValueError as error:
+            sys.exit(f"{path}:{number}: {error}")
+        examples.append(Example(str(row.get(text_column) or ""), path.name, spam, abuse))
+    return examples
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    """Evaluate a model on the written sets, identity templates, public sets and labelled files; print a report."""
+    from moderation import evaluation
+    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.policy import Policy
+
+    classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
+    extra = [example for name in args.file or ()
+             for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.is_dir():
+        print(f"no data folder {data}: evaluating on the written sets only", file=sys.stderr)
+        data = None
+    reference: Any = evaluation.ProfanityCheck() if args.reference else None
+    result = evaluation.evaluate(classifier, data, Policy(), reference, span_sample=args.span_sample, extra=extra)
+    print(json.dumps(result, indent=2) if args.json else evaluation.format_report(result))
 
 
 # -- model versions, decisions, rescoring --------------------------------------------------------
@@ -366,9 +411,18 @@ def parser() -> argparse.ArgumentParser:
 
     add_webhooks_cli(commands)
 
-    p = commands.add_parser("evaluate", help="evaluate a model on the labelled data sets")
+    p = commands.add_parser("evaluate", help="evaluate a model on written, labelled and public data sets")
     p.add_argument("--model", help="model artifact (default: the shipped one)")
-    p.add_argument("--data", default=str(_default_data()))
+    p.add_argument("--data", default=str(_default_data()), help="folder of the public data sets ('' for none)")
+    p.add_argument("--file", action="append", help="a labelled CSV or JSON Lines file to evaluate on (repeatable)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--spam-column", default="spam", help="label column for the spam head (1/0, spam/ham, ...)")
+    p.add_argument("--abuse-column", default="abuse", help="label column for the abuse head (1/0, true/false, ...)")
+    p.add_argument("--span-sample", type=int, default=2000,
+                   help="tsd_train.csv texts used to choose the evidence-span parameters (0: all)")
+    p.add_argument("--no-reference", dest="reference", action="store_false",
+                   help="skip the alt-profanity-check comparison")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of Markdown")
     p.set_defaults(run=evaluate)
     return top
 
