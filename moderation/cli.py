@@ -231,7 +231,10 @@ def evaluate(args: argparse.Namespace) -> None:
         print(f"no data folder {data}: evaluating on the written sets only", file=sys.stderr)
         data = None
     reference: Any = evaluation.ProfanityCheck() if args.reference else None
-    result = evaluation.evaluate(classifier, data, Policy(), reference, span_sample=args.span_sample, extra=extra)
+    # Leave-one-source-out numbers from a training run (training.cross_source_metrics as JSON), else the model's own.
+    loso = json.loads(Path(args.cross_source).read_text(encoding="utf-8")) if args.cross_source else None
+    result = evaluation.evaluate(classifier, data, Policy(), reference, ours_loso=loso, span_sample=args.span_sample,
+                                 extra=extra)
     print(json.dumps(result, indent=2) if args.json else evaluation.format_report(result))
 
 
@@ -420,6 +423,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--abuse-column", default="abuse", help="label column for the abuse head (1/0, true/false, ...)")
     p.add_argument("--span-sample", type=int, default=2000,
                    help="tsd_train.csv texts used to choose the evidence-span parameters (0: all)")
+    p.add_argument("--cross-source", metavar="JSON",
+                   help="our leave-one-source-out numbers (default: the model metadata's metrics.cross_source)")
     p.add_argument("--no-reference", dest="reference", action="store_false",
                    help="skip the alt-profanity-check comparison")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of Markdown")

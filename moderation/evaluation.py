@@ -227,8 +227,12 @@ def _decisions(scorer: Scorer, texts: Sequence[str], p: NDArray[np.float64], pol
     return results
 
 
-def written_set_report(scorer: Scorer, policy: Policy | None = None, reference: Scorer | None = None) -> dict[str, Any]:
-    """Return abuse and spam ranking on the written sets and the default policy's hold rate on news comments."""
+def written_set_report(scorer: Scorer, policy: Policy | None = None,
+                       reference: Scorer | None = DEFAULT_REFERENCE) -> dict[str, Any]:
+    """Return abuse and spam ranking on the written sets and the default policy's hold rate on news comments.
+
+    reference (default alt-profanity-check; None for none) is scored beside the model on the abuse head.
+    """
     policy = policy or Policy()
     news, abusive, spam = evalsets.NEWS_COMMENTS, evalsets.ABUSIVE_COMMENTS, evalsets.SPAM_COMMENTS
     texts = [*news, *abusive, *spam]
@@ -330,7 +334,8 @@ def _fairness(p: NDArray[np.float64], terms: NDArray[np.str_], y: NDArray[np.int
     }
 
 
-def identity_fairness(scorer: Scorer, threshold: float = 0.5, reference: Scorer | None = None) -> dict[str, Any]:
+def identity_fairness(scorer: Scorer, threshold: float = 0.5,
+                      reference: Scorer | None = DEFAULT_REFERENCE) -> dict[str, Any]:
     """Return per-term FPR and mean neutral score, overall and per-term AUCs on the identity templates."""
     texts, terms, y = identity_texts()
     term_array, labels = np.array(terms), np.array(y, dtype=np.int64)
@@ -360,7 +365,7 @@ def _head_labels(examples: Sequence[Example], head: str) -> NDArray[np.int64]:
 
 
 def public_set_comparison(data_dir: Path, ours_loso: dict[str, Any] | None,
-                          reference: Scorer | None = None,
+                          reference: Scorer | None = DEFAULT_REFERENCE,
                           examples: Sequence[Example] | None = None) -> dict[str, Any]:
     """Return per held-out source our leave-one-source-out AUC beside the reference's on the same examples.
 
@@ -411,7 +416,7 @@ def public_set_comparison(data_dir: Path, ours_loso: dict[str, Any] | None,
 
 
 def per_source_metrics(scorer: Scorer, examples: Sequence[Example], policy: Policy,
-                       trained_on: Iterable[str] = (), reference: Scorer | None = None) -> dict[str, Any]:
+                       trained_on: Iterable[str] = (), reference: Scorer | None = DEFAULT_REFERENCE) -> dict[str, Any]:
     """Return per source and head: ROC AUC, PR AUC and precision/recall/FPR at the hold and reject thresholds."""
     texts = [e.text for e in examples]
     ours = scorer.probabilities(texts)
@@ -523,7 +528,8 @@ def choose_span_parameters(classifier: Classifier, items: Sequence[SpanExample])
 
 
 def span_f1(classifier: Classifier, data_dir: Path, spans_file: str = SPAN_TRIAL_FILE, min_weight: float = 0.25,
-            *, min_share: float = 0.7, min_abuse: float = 0.0, reference: Scorer | None = None) -> dict[str, Any]:
+            *, min_share: float = 0.7, min_abuse: float = 0.0,
+            reference: Scorer | None = DEFAULT_REFERENCE) -> dict[str, Any]:
     """Return SemEval-2021 Task 5 character F1 of our evidence spans and of trivial baselines on spans_file."""
     items = load_civil_spans(Path(data_dir), spans_file)
     golds = [offsets(item.spans) for item in items]
@@ -549,7 +555,7 @@ def span_f1(classifier: Classifier, data_dir: Path, spans_file: str = SPAN_TRIAL
     return result
 
 
-def span_report(classifier: Classifier, data_dir: Path, reference: Scorer | None = None,
+def span_report(classifier: Classifier, data_dir: Path, reference: Scorer | None = DEFAULT_REFERENCE,
                 sample: int = SPAN_SAMPLE, seed: int = 0) -> dict[str, Any]:
     """Choose span parameters on a sample of tsd_train.csv and report F1 on tsd_trial.csv with them."""
     train = load_civil_spans(Path(data_dir), SPAN_TRAIN_FILE)
@@ -575,8 +581,10 @@ def evaluate(classifier: Classifier, data_dir: Path | None, policy: Policy | Non
     (their own source names).
     """
     policy = policy or Policy()
+    loso_from = "given by the caller"
     if ours_loso is None:
         ours_loso = classifier.metadata.get("metrics", {}).get("cross_source")
+        loso_from = "the model's metadata, computed when it was trained"
     trained_on = list(classifier.metadata.get("rows", {}))
     result: dict[str, Any] = {
         "model": classifier.version,
@@ -592,6 +600,7 @@ def evaluate(classifier: Classifier, data_dir: Path | None, policy: Policy | Non
     if ours_loso or present:
         abuse_examples = [e for e in examples if e.source in ABUSE_SOURCES]
         result["cross_source"] = public_set_comparison(Path(data_dir or "."), ours_loso, reference, abuse_examples)
+        result["cross_source"]["ours_from"] = loso_from
     if data_dir is not None and all((Path(data_dir) / name).is_file() for name in CIVIL_SPAN_FILES):
         result["spans"] = span_report(classifier, Path(data_dir), reference, span_sample)
     if examples:
@@ -732,7 +741,8 @@ def format_report(result: dict[str, Any]) -> str:
         lines += [
             "## Leave-one-source-out (public sets)",
             "",
-            "Ours: the head trained on every other source, scoring the held-out one (from the model's metadata). "
+            "Ours: the head trained on every other source, scoring the held-out one (numbers from "
+            f"{cross.get('ours_from', 'the caller')}). "
             f"{REFERENCE_NAME}: the shipped package on the same examples. Note: {cross['note']}.",
             "",
             *_table(("head", "held-out source", "n", "positives", "ours ROC AUC", "ours PR AUC",

@@ -90,7 +90,7 @@ def test_written_set_report_on_the_shipped_model(classifier: Classifier) -> None
 
 
 def test_identity_fairness_on_the_shipped_model(classifier: Classifier) -> None:
-    result = evaluation.identity_fairness(classifier, 0.5)
+    result = evaluation.identity_fairness(classifier, 0.5, None)
     ours = result["ours"]
     assert set(ours["terms"]) == set(evalsets.IDENTITY_TERMS)
     assert ours["mean_abusive"] > ours["mean_neutral"] and ours["auc"] > 0.7
