@@ -110,22 +110,31 @@ class Intake:
 
     def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None) -> Receipt:
         """Score, decide and store one comment; the same idempotency key gives the same receipt."""
+        key = author_key(self.secret, comment.email)
+        fingerprint = text_fingerprint(comment.body)
+        # Everything intake reads before scoring goes in one round trip: an earlier use of the
+        # idempotency key, the policy's version (the policy itself is cached; see PolicyStore), the
+        # article's mode, and the author's history with this text.
+        pipe = self.store.redis.pipeline(transaction=False)
         idempotency = None
         if idempotency_key:
-            fingerprint = hashlib.sha256(
+            request_fingerprint = hashlib.sha256(
                 json.dumps(comment.model_dump(), sort_keys=True).encode()
             ).hexdigest()[:32]
-            idempotency = (idempotency_key, fingerprint)
-            earlier = self._earlier(idempotency_key, fingerprint)
+            idempotency = (idempotency_key, request_fingerprint)
+            pipe.get(self.store.keys.idempotency(idempotency_key))
+        policy_replies = self.policies.queue_for_article(pipe, comment.article_id)
+        self.store.queue_author_context(pipe, key, fingerprint)
+        replies = pipe.execute()
+        if idempotency is not None:
+            earlier = self._earlier(replies.pop(0), *idempotency)
             if earlier:
                 return earlier
 
-        policy, mode = self.policies.for_article(comment.article_id)
+        policy, mode = self.policies.for_article_from(replies[:policy_replies])
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
-        key = author_key(self.secret, comment.email)
-        fingerprint = text_fingerprint(comment.body)
-        approved, own_repeat, other_authors = self.store.author_context(key, fingerprint)
+        approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:])
         models = self.models.current()
         started = time.perf_counter()
         assessment = assess(models.live, comment.body)
@@ -180,8 +189,8 @@ class Intake:
             scoring_seconds=scoring_seconds,
         )
 
-    def _earlier(self, idempotency_key: str, fingerprint: str) -> Receipt | None:
-        seen = self.store.redis.get(self.store.keys.idempotency(idempotency_key))
+    def _earlier(self, seen: str | None, idempotency_key: str, fingerprint: str) -> Receipt | None:
+        """The receipt of an earlier post with this key (`seen` is what the key holds), if any."""
         if seen is None:
             return None
         comment_id, _, stored = str(seen).partition("|")

@@ -69,6 +69,11 @@ class Keys:
         return f"{self.prefix}policy"
 
     @property
+    def policy_version(self) -> str:
+        """A token `PolicyStore.update` changes with the policy, so workers know to reload theirs."""
+        return f"{self.prefix}policy-version"
+
+    @property
     def article_modes(self) -> str:
         return f"{self.prefix}article-modes"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -187,3 +188,48 @@ def test_trusted_proxy_hops(redis_url: str, model, redis: Redis) -> None:  # typ
 def test_unknown_route_and_method_are_problem_json(client: FlaskClient) -> None:
     assert problem(client.get("/v1/nothing-here"))["status"] == 404
     assert problem(client.delete("/v1/comments"))["status"] == 405
+
+
+def test_policy_change_applies_to_the_next_post(client: FlaskClient, app: Flask, open_policy: PolicyStore) -> None:
+    """Workers keep the policy parsed in memory; a change through the admin API or any other
+    process's PolicyStore (another worker) must still decide the very next post."""
+    assert client.post("/v1/comments", json=comment()).get_json()["status"] == "published"
+    open_policy.update({"hold_new_authors": True}, "another-worker")
+    assert client.post("/v1/comments", json=comment(body="Second thoughts on the budget.")).get_json()[
+        "status"] == "pending"
+    open_policy.update({"hold_new_authors": False, "blocked_terms": ["budget"]}, "another-worker")
+    held = client.post("/v1/comments", json=comment(body="More on the budget."))
+    assert held.get_json()["status"] == "pending"
+    record = app.extensions["moderation"].store.get(held.get_json()["id"])
+    assert record["status"] == "rejected" and "blocked_term" in record["reason_codes"]
+
+
+def test_policy_written_around_the_store_applies_within_the_recheck(
+    client: FlaskClient, app: Flask, redis: Redis, open_policy: PolicyStore
+) -> None:
+    """A write that skips PolicyStore.update (a restore, a hand edit) changes no version token;
+    the cached copy is still read again after `recheck_seconds` (about a second in production)."""
+    from moderation.policy import Policy
+
+    policies: PolicyStore = app.extensions["moderation"].policies
+    policies.recheck_seconds = 0.2
+    assert client.post("/v1/comments", json=comment()).get_json()["status"] == "published"
+    redis.set(Keys().policy, Policy(hold_new_authors=True).model_dump_json())
+    time.sleep(0.25)
+    assert client.post("/v1/comments", json=comment(body="Another view.")).get_json()["status"] == "pending"
+    redis.delete(Keys().policy)  # back to the defaults, which hold new authors too
+    open_policy.update({"hold_new_authors": False}, "admin")
+    assert client.post("/v1/comments", json=comment(body="A third view.")).get_json()["status"] == "published"
+
+
+def test_policy_is_read_once_until_it_changes(app: Flask, redis: Redis, open_policy: PolicyStore) -> None:
+    """Intake's cached policy: one parse per version, not one per post."""
+    policies: PolicyStore = app.extensions["moderation"].policies
+    first, mode = policies.for_article("budget-2026")
+    assert mode == "open" and first.hold_new_authors is False
+    assert policies.for_article("budget-2026")[0] is first
+    open_policy.update({"max_links": 5}, "admin")
+    changed, _ = policies.for_article("budget-2026")
+    assert changed.max_links == 5 and changed is not first
+    open_policy.set_article_mode("budget-2026", "closed", "admin")
+    assert policies.for_article("budget-2026") == (changed, "closed")

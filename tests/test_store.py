@@ -169,3 +169,42 @@ def test_erasure_blanks_personal_data_and_keeps_decisions(store: CommentStore) -
     record = store.get(comment_id) or {}
     assert record["email"] == "" and record["name"] == "[erased]" and record["ip"] == ""
     assert record["decision"] == "reject" and record["status"] == "rejected"
+
+
+def test_submit_stores_every_field_as_given(store: CommentStore, redis: Redis) -> None:
+    """The fields travel to submit.lua as one JSON array: any text must come back byte for byte."""
+    from moderation.comments import ulid_ms
+
+    odd = 'quotes " and \\ backslash, tab\there\nnew line, é, 中文, emoji 😀, \u2028, \u0085 end'
+    comment_id, created_at = new_comment_id()
+    comment = NewComment(comment_id, created_at, "a1", None, "Zoë \"Z\" O'Neil", "zoe@example.com", "k1",
+                         odd, Origin("2001:db8::1", "Mozilla/5.0 (X11; \x01)", "https://news.example/a?b=1&c=ü"))
+    store.submit(comment, Assessment(0.123456789, 0.5), Decision("rejected", (Reason("spam", 0.99),)),
+                 "test-model", text_fingerprint="f" * 24, extra={"shadow_version": "v2", "shadow_spam": "0.1"})
+    record = redis.hgetall(Keys().comment(comment_id))
+    assert set(record) == {"id", "article_id", "parent_id", "name", "email", "author_key", "body", "ip",
+                           "user_agent", "referer", "created_at", "status", "spam", "abuse", "reasons",
+                           "reason_codes", "model_version", "version", "reports", "shadow_version",
+                           "shadow_spam"}
+    assert record["body"] == odd and record["name"] == "Zoë \"Z\" O'Neil"
+    assert record["user_agent"] == "Mozilla/5.0 (X11; \x01)" and record["referer"].endswith("&c=ü")
+    assert (record["spam"], record["abuse"], record["status"]) == ("0.123457", "0.500000", "rejected")
+    assert record["parent_id"] == "" and record["created_at"] == created_at
+    assert redis.zscore(Keys().origins, comment_id) == ulid_ms(comment_id)
+    assert redis.zscore(Keys().queue("rejected"), comment_id) == 0
+
+
+def test_comment_ids_are_ulids_with_their_creation_time() -> None:
+    from ulid import ULID
+
+    from moderation.comments import iso_of_ms, now_iso, ulid_ms
+
+    for _ in range(200):
+        comment_id, created_at = new_comment_id()
+        parsed = ULID.from_str(comment_id)
+        assert str(parsed) == comment_id and now_iso(parsed.datetime) == created_at
+        assert ulid_ms(comment_id) == round(parsed.timestamp * 1000)
+    assert iso_of_ms(0) == "1970-01-01T00:00:00.000Z" and iso_of_ms(1795764144669) == "2026-11-27T07:22:24.669Z"
+    assert ulid_ms("7ZZZZZZZZZZZZZZZZZZZZZZZZZ") == 2**48 - 1
+    made = [new_comment_id()[0] for _ in range(2000)]  # many within one millisecond: still in order
+    assert made == sorted(made) and len(set(made)) == len(made)

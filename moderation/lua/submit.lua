@@ -4,7 +4,7 @@
 --       authors of this text, origins index, index of all comments
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
---       duplicate window seconds, author key, created ms, then comment field/value pairs
+--       duplicate window seconds, author key, created ms, comment fields (JSON array of field, value, ...)
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -24,11 +24,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return {'exists'}
 end
 
-local fields = {}
-for i = 14, #ARGV do
-  fields[#fields + 1] = ARGV[i]
-end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[14])))
 if ARGV[6] == 'published' then
   redis.call('ZADD', KEYS[2], 0, id)
 end
