@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name as _validate_email_domain_name
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -39,19 +42,54 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+# Unicode's Cc category is exactly these 65 code points (C0, DEL and C1); a regex finds the first
+# one without a Python loop over the text (tests/test_schemas.py checks the set against unicodedata).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_NEWLINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _no_controls(allow_newlines: bool) -> Callable[[str], str]:
+    pattern = _CONTROLS_BUT_NEWLINES if allow_newlines else _CONTROLS
+
     def check(value: str) -> str:
-        for char in value:
-            if char in "\n\t" and allow_newlines:
-                continue
-            if unicodedata.category(char) == "Cc":
-                raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must not contain control characters (found U+{ord(found.group()):04X})")
         return value
 
     return check
 
 
+@lru_cache(maxsize=256)
+def _email_domain(domain: str, test_environment: bool, globally_deliverable: bool) -> Any:
+    # Readers' addresses share a few hundred domains: their IDNA and special-use checks are the
+    # larger part of validate_email's time, and their answer depends on the domain alone.
+    # validate_email only reads the dict it gets back, so one copy can serve every call.
+    return _validate_email_domain_name(
+        domain, test_environment=test_environment, globally_deliverable=globally_deliverable
+    )
+
+
+def _domain_name(domain: str, **options: Any) -> Any:
+    if set(options) == {"test_environment", "globally_deliverable"}:
+        return _email_domain(domain, bool(options["test_environment"]), bool(options["globally_deliverable"]))
+    return _validate_email_domain_name(domain, **options)  # a call this cache does not know: as before
+
+
+def _cached_domain_checks() -> None:
+    """Have email_validator look each domain up in `_email_domain` (same answers, same errors)."""
+    # The package's own name `validate_email` is the function; the module is in sys.modules.
+    module = sys.modules["email_validator.validate_email"]
+    if getattr(module, "validate_email_domain_name", None) is _validate_email_domain_name:
+        module.validate_email_domain_name = _domain_name  # type: ignore[attr-defined]
+
+
+_cached_domain_checks()
+
+
+@lru_cache(maxsize=4096)
 def _email(value: str) -> str:
+    # Cached too: a regular reader posts from the same address again and again. Errors are not cached.
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:

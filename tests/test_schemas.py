@@ -66,3 +66,49 @@ def test_reject_needs_a_reason() -> None:
         DecisionIn.model_validate({"action": "reject"})
     assert [e.field for e in field_errors(caught.value)] == ["reason"]
     assert DecisionIn.model_validate({"action": "approve"}).reason is None
+
+
+def test_control_character_check_matches_unicode_cc() -> None:
+    """The regex stands in for unicodedata.category(char) == 'Cc' over every code point."""
+    import sys
+    import unicodedata
+
+    from moderation.schemas import _CONTROLS, _CONTROLS_BUT_NEWLINES
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        control = unicodedata.category(char) == "Cc"
+        assert bool(_CONTROLS.match(char)) == control, hex(code)
+        assert bool(_CONTROLS_BUT_NEWLINES.match(char)) == (control and char not in "\n\t"), hex(code)
+
+
+@pytest.mark.parametrize("email", [
+    "Ann@Example.COM", "reader+tag@news.example.org", "postmaster@xn--bcher-kva.example", "jörg@bücher.example",
+    "a@b", "a@localhost", "x@test.test", "a@@b.com", "a@-b.com", "a@b.local", "a..b@example.com", "a@" + "x" * 250,
+    "a@[127.0.0.1]", "@example.com", "Ann <ann@example.com>",
+])
+def test_cached_email_checks_answer_as_email_validator_does(email: str) -> None:
+    """Domain checks and whole addresses are cached: same normalised address, same error, twice over."""
+    import sys
+
+    from email_validator import EmailNotValidError, validate_email
+    from email_validator.syntax import validate_email_domain_name
+
+    from moderation import schemas
+
+    module = sys.modules["email_validator.validate_email"]
+    patched = module.validate_email_domain_name
+    assert patched is schemas._domain_name
+    module.validate_email_domain_name = validate_email_domain_name  # the library's own, uncached
+    try:
+        expected: str = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        expected = f"error: {error}"
+    finally:
+        module.validate_email_domain_name = patched
+    for _ in range(2):
+        try:
+            got = schemas._email(email)
+        except ValueError as error:
+            got = f"error: {error}"
+        assert got == expected
