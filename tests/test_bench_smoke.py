@@ -1,4 +1,5 @@
-"""The intake benchmark still runs end to end: `bench/intake.py --smoke`, every step once for about a second.
+"""The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second) and
+`bench/scoring.py --smoke` (a few hundred synthetic comments).
 
 Not a performance test: it only keeps the harness from rotting (figures are in docs/PERFORMANCE.md).
 """
@@ -47,3 +48,21 @@ def test_intake_benchmark_smoke(tmp_path: Path) -> None:
     assert runs["reference"][0]["errors"] == 0 and runs["reference"][0]["status_errors"] == 0
     assert results["steady"]["service"]["errors"] == 0
     assert all(worker["rss_kb"] > 0 for worker in results["memory"][0]["workers"])
+
+
+SCORING_LAST_LINE = re.compile(r"^scoring: single_p50_ms=(\d+\.\d+) batch_per_s=(\d+)$")
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}")
+def test_scoring_benchmark_smoke() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scoring.py"), "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    match = SCORING_LAST_LINE.match(lines[-1])
+    assert match, f"last line is not the summary: {lines[-1]!r}"
+    assert float(match.group(1)) > 0 and int(match.group(2)) > 0
+    for prefix in ("reference (sklearn", "score(): p50", "probabilities(): "):
+        assert any(line.startswith(prefix) for line in lines), f"no {prefix!r} line in:\n{done.stdout}"

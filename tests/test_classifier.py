@@ -10,15 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from moderation.classifier import (
+    _TOKEN,
     DEFAULT_MODEL_PATH,
     MAX_EVIDENCE,
     Classifier,
     ModelIntegrityError,
     Scores,
+    _pattern_for,
     analyze,
     linear_head,
+    token_forms,
     tokenize,
 )
 from moderation.datasets import Example, clean_text, clean_tweet, detokenise
@@ -196,3 +201,102 @@ def test_training_is_deterministic_given_the_seed() -> None:
     first = Classifier(fit_model(sample)).probabilities(TRICKY)
     second = Classifier(fit_model(sample)).probabilities(TRICKY)
     np.testing.assert_array_equal(first, second)
+
+
+VARIED = [
+    *TRICKY,
+    "the the the the the",
+    "idiot idiot you idiot, you IDIOT!!!",
+    "😂😂😂 👏",
+    "http://bit.ly/x https://example.com/a?b=c www.foo.co.uk/path visit spam.ru now",
+    "email me at win.big@prizes.example.com or @winner for £500 / $1,000 / € 20",
+    "Sooooo goooood?!?! f*ck sh!t a$$hole b*tch 1d10t",
+    "The council's vote was 7-5 (not 8-4); call 0800 123 4567 or 08001234567.",
+    "x",
+    "you are",
+    "an idiot",
+    " \n\t ",
+    "Ǆemal's ﬁrst cafe on İstiklal — naïve coöperation, 東京 and Москва.",
+    "I disagree with the council's decision, but the article explains it fairly. " * 6,
+]
+
+
+def sklearn_probabilities(model: Classifier, texts: list[str]) -> np.ndarray:
+    matrix = model.vectorizer.transform(texts)
+    return np.column_stack([model.model[head].predict_proba(matrix)[:, 1] for head in ("spam", "abuse")])
+
+
+def test_score_probabilities_and_sklearn_agree_on_varied_texts(shipped: Classifier) -> None:
+    batch = shipped.probabilities(VARIED)
+    single = np.array([[s.spam, s.abuse] for s in shipped.score_many(VARIED)])
+    np.testing.assert_allclose(batch, single, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(batch, sklearn_probabilities(shipped, VARIED), rtol=0, atol=1e-9)
+    # A text's last word and the next text's first never make a bigram, in any batch order.
+    for text, row in zip(VARIED, batch, strict=True):
+        np.testing.assert_allclose(shipped.probabilities([text])[0], row, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(shipped.probabilities(VARIED[::-1]), batch[::-1], rtol=0, atol=1e-12)
+
+
+def test_tfidf_matches_the_vectorizer(shipped: Classifier) -> None:
+    ours, theirs = shipped.tfidf(VARIED), shipped.vectorizer.transform(VARIED)
+    assert ours.shape == theirs.shape
+    assert abs(ours - theirs).max() < 1e-12
+    assert shipped.tfidf(["", "idiot"])[0].nnz == 0
+
+
+def test_parallel_probabilities_equal_one_process(shipped: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    import moderation.classifier
+
+    monkeypatch.setattr(moderation.classifier, "PARALLEL_MIN_TEXTS", 10)
+    texts = VARIED * 3
+    np.testing.assert_array_equal(shipped.probabilities(texts, workers=2), shipped.probabilities(texts))
+    assert shipped.probabilities(texts[:5], workers=2).shape == (5, 2)
+
+
+@pytest.mark.parametrize("text", VARIED)
+def test_token_forms_match_tokenize(text: str) -> None:
+    assert token_forms(text) == [form for form, _, _ in tokenize(text)]
+
+
+# The characters the token pattern's branches turn on (with the Kelvin sign and long s, which
+# [a-z] matches under IGNORECASE), so random texts exercise every one of them.
+_TOKEN_ALPHABET = [*"aZk0159-_.@'\u2019*$!?£€ :/\n", "www.", "http://", "https://", ".com", ".co.uk", "é", "😂",
+                   "\u212a", "\u017f"]
+# _TOKEN as first written, before its runs were made possessive and its word branch unrolled for speed.
+_ORIGINAL_TOKEN = re.compile(
+    r"(?P<url>(?:https?://|www\.)[^\s<>\"']+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|ly|co|uk|io|me|tv|us|ru)\b(?:/[^\s<>\"']*)?)"
+    r"|(?P<email>[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)"
+    r"|(?P<handle>(?<!\w)@\w+)"
+    r"|(?P<money>[£$€]\s?\d[\d,.]*)"
+    r"|(?P<bang>[!?]{2,})"
+    r"|(?P<word>[^\W_](?:[^\W_]|['\u2019](?=[^\W_])|[*$@!]+(?=[^\W_]))*)",
+    re.IGNORECASE,
+)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[str | None, tuple[int, int]]]:
+    return [(m.lastgroup, m.span()) for m in pattern.finditer(text)]
+
+
+@given(st.lists(st.sampled_from(_TOKEN_ALPHABET), max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_fast_token_patterns_find_what_the_original_does(text: str) -> None:
+    original = _spans(_ORIGINAL_TOKEN, text)
+    assert _spans(_TOKEN, text) == original
+    assert _spans(_pattern_for(text), text) == original
+    assert token_forms(text) == [form for form, _, _ in tokenize(text)]
+
+
+def test_fast_token_patterns_find_what_the_original_does_on_varied_texts() -> None:
+    for text in VARIED:
+        assert _spans(_pattern_for(text), text) == _spans(_ORIGINAL_TOKEN, text)
+
+
+@needs_training_data
+@pytest.mark.data
+def test_fast_token_patterns_find_what_the_original_does_on_the_public_texts() -> None:
+    from moderation.datasets import load_all
+
+    texts = [example.text for example in load_all(DATA_DIR)]
+    assert [text for text in texts if _spans(_pattern_for(text), text) != _spans(_ORIGINAL_TOKEN, text)] == []
