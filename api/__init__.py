@@ -8,11 +8,15 @@ import gc
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -66,6 +70,44 @@ def _release_loading_garbage() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie sessions, with one signing serializer per key instead of one per request."""
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != key:
+            cached = self._serializer = (key, super().get_signing_serializer(app))
+        return cached[1]
+
+
+class ServiceFlask(Flask):
+    """Flask, minus two per-request costs that never change an answer.
+
+    - `ensure_sync` asks `inspect.iscoroutinefunction` about every hook and view on every request
+      (eight times a post); the answer for a given function never changes, so it is kept.
+    - The session interface builds its signing serializer once per key (see `_SessionInterface`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_interface = _SessionInterface()
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if type(func) is not FunctionType:  # bound methods, partials: made anew, so not kept
+            return super().ensure_sync(func)
+        known = self._sync.get(func)
+        if known is None:
+            known = super().ensure_sync(func)
+            if len(self._sync) < 4096:
+                self._sync[func] = known
+        return known
+
+
 def _origins(value: Any) -> list[str]:
     if isinstance(value, str):
         return [origin.strip() for origin in value.split(",") if origin.strip()]
@@ -74,7 +116,7 @@ def _origins(value: Any) -> list[str]:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from MODERATION_* variables (and REDIS_URL), or from `test_config`."""
-    app = Flask(__name__)
+    app = ServiceFlask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MODERATION")
     if os.environ.get("REDIS_URL"):

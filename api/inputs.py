@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from flask import request
+from flask import g, request
 from pydantic import BaseModel, ValidationError
 
 from api.problems import ProblemError, invalid
@@ -13,6 +13,7 @@ from moderation.schemas import FieldError, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_UNPARSED = object()
 
 
 def is_json() -> bool:
@@ -24,6 +25,17 @@ def is_form() -> bool:
     return request.mimetype in FORM_TYPES
 
 
+def json_body() -> Any:
+    """The request body parsed as JSON, once per request (the email rate limit reads it too).
+
+    Raises ValueError (or UnicodeDecodeError) for a body that is not JSON.
+    """
+    cached = g.get("_json_body", _UNPARSED)
+    if cached is _UNPARSED:
+        cached = g._json_body = json.loads(request.get_data(cache=True))
+    return cached
+
+
 def raw_input(*, allow_form: bool = False, allow_empty: bool = False) -> dict[str, Any]:
     """The body as a dict: 400 for malformed JSON, 415 for another content type."""
     if allow_empty and not request.content_length and not request.mimetype:
@@ -33,7 +45,7 @@ def raw_input(*, allow_form: bool = False, allow_empty: bool = False) -> dict[st
         if not data and allow_empty:
             return {}
         try:
-            parsed = json.loads(data)
+            parsed = json_body()
         except (ValueError, UnicodeDecodeError) as error:
             raise ProblemError(400, "Bad Request", f"The body is not valid JSON: {error}") from None
         if not isinstance(parsed, dict):

@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
+from api.inputs import json_body
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 # One limiter per process, bound to each app by init_app (the usual Flask extension pattern);
 # its counters live in the app's Redis, so every worker and machine shares them.
 limiter = Limiter(key_func=lambda: request.remote_addr or "unknown")
+
+
+def limited(*limits: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply Flask-Limiter decorators, and skip them while the limiter is off.
+
+    Off (`MODERATION_RATE_LIMITS=off`), the decorators would still run Flask-Limiter's checks on every
+    request (about 15 us) only to find every limit exempt; the view is then called directly. On,
+    they run exactly as if applied with @limiter.limit.
+    """
+
+    def wrap(view: F) -> F:
+        checked = view
+        for limit in reversed(limits):
+            checked = limit(checked)
+
+        @wraps(view)
+        def route(*args: Any, **kwargs: Any) -> Any:
+            if limiter.enabled:
+                return checked(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return cast(F, route)
+
+    return wrap
 
 
 def client_ip() -> str:
@@ -23,9 +53,9 @@ def client_email() -> str:
     email = ""
     if request.mimetype == "application/json":
         try:
-            data = json.loads(request.get_data(cache=True) or b"{}")
+            data = json_body() if request.get_data(cache=True) else {}
             email = str(data.get("email", "")) if isinstance(data, dict) else ""
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             email = ""
     else:
         email = request.form.get("email", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import (
@@ -63,7 +64,7 @@ class QueueCollector(Collector):
 
 def record_decision(kind: str, outcome: str, reasons: tuple[str, ...] | list[str]) -> None:
     for reason in reasons or ("none",):
-        DECISIONS.labels(kind, outcome, reason).inc()
+        _child(_decisions, DECISIONS, (kind, outcome, reason), kind, outcome, reason).inc()
 
 
 @bp.get("/metrics")
@@ -81,6 +82,21 @@ def metrics() -> Response:
     return Response(generate_latest(workers) + generate_latest(shared), content_type=CONTENT_TYPE_LATEST)
 
 
+# Labelled children by label values: `labels()` validates and looks them up under a lock each call.
+_requests: dict[tuple[str, str, int], Any] = {}
+_latency: dict[str, Any] = {}
+_decisions: dict[tuple[str, str, str], Any] = {}
+
+
+def _child(cache: dict[Any, Any], metric: Any, key: Any, *labels: str) -> Any:
+    child = cache.get(key)
+    if child is None:
+        child = metric.labels(*labels)
+        if len(cache) < 10_000:  # label values come from routes, methods, statuses, reasons: few
+            cache[key] = child
+    return child
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
@@ -88,10 +104,14 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _count(response: Response) -> Response:
-        route = request.url_rule.rule if request.url_rule else "unmatched"
+        now = time.perf_counter()
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
+        route = rule.rule if rule else "unmatched"
         if route != "/metrics":
-            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+            method, status = req.method, response.status_code
+            _child(_requests, REQUESTS, (route, method, status), route, method, str(status)).inc()
+            _child(_latency, LATENCY, route, route).observe(now - g.get("started", now))
         return response
 
     app.register_blueprint(bp)

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from api import metrics
 from api.auth import bearer_moderator
 from api.inputs import is_form, parse, query_int, raw_input
-from api.limits import client_email, client_ip, limiter, posting_limits, reporting_limits
+from api.limits import client_email, client_ip, limited, limiter, posting_limits, reporting_limits
 from api.problems import ProblemError, invalid
 from api.services import services
 from api.views import public_comment, review_items
@@ -54,8 +54,10 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
 
 
 @bp.post("/comments")
-@limiter.limit(posting_limits, key_func=client_ip)
-@limiter.limit(posting_limits, key_func=client_email)
+@limited(
+    limiter.limit(posting_limits, key_func=client_ip),
+    limiter.limit(posting_limits, key_func=client_email),
+)
 def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
@@ -64,13 +66,16 @@ def post_comment() -> Any:
     return_to = _return_to(data) if form_post and _wants_html() else None
     comment = parse(CommentIn, data, strict=not form_post)
 
-    key = request.headers.get("Idempotency-Key")
+    # Headers straight from the environ: werkzeug's Headers.get raises and catches a KeyError for
+    # every header that is absent, as Idempotency-Key usually is.
+    environ = request.environ
+    key = environ.get("HTTP_IDEMPOTENCY_KEY")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise ProblemError(400, "Bad Request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters.")
     origin = Origin(
         ip=request.remote_addr or "",
-        user_agent=request.headers.get("User-Agent", "")[:500],
-        referer=request.headers.get("Referer", "")[:1000],
+        user_agent=environ.get("HTTP_USER_AGENT", "")[:500],
+        referer=environ.get("HTTP_REFERER", "")[:1000],
     )
     try:
         receipt = services().intake.submit(comment, origin, key)
@@ -123,7 +128,7 @@ def get_comment(comment_id: str) -> Response:
 
 
 @bp.post("/comments/<comment_id>/reports")
-@limiter.limit(reporting_limits, key_func=client_ip)
+@limited(limiter.limit(reporting_limits, key_func=client_ip))
 def report_comment(comment_id: str) -> tuple[Response, int]:
     report = parse(ReportIn, raw_input(allow_form=True), strict=not is_form())
     if not is_comment_id(comment_id):
