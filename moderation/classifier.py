@@ -117,12 +117,15 @@ def _pattern_for(text: str) -> re.Pattern[str]:
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Return (feature form, start, end) for each token of text, offsets into text."""
     tokens: list[tuple[str, int, int]] = []
+    append = tokens.append
     for match in _pattern_for(text).finditer(text):
         kind = match.lastgroup
         if kind == "word":
-            tokens.append((normalise_word(match.group()), match.start(), match.end()))
+            start, end = match.span()
+            append((_plain_form_of(match.group()), start, end))
         elif kind is not None and kind in _SHAPES:
-            tokens.append((_SHAPES[kind], match.start(), match.end()))
+            start, end = match.span()
+            append((_SHAPES[kind], start, end))
     return tokens
 
 
@@ -466,44 +469,46 @@ class Classifier:
                 first_span.append((start, end))
             token_owner.append(owner)
         word_ids = np.frombuffer(b"".join(map(_ids_bytes, entries)), dtype=np.int32)
-        per_token = np.fromiter([len(ids) for ids, _ in entries], dtype=np.int64, count=len(entries)) // _ID_SIZE
         owners = np.array(token_owner)
         pairs, bigram_ids = cache.bigrams.lookup(
             np.frombuffer(b"".join(map(_number_bytes, entries)), dtype=np.int32).astype(np.int64)
         )
-        # A bigram counts once per occurrence, its share of the score split evenly between its two words.
-        features = np.concatenate((word_ids, bigram_ids, bigram_ids))
+        features = np.concatenate((word_ids, bigram_ids))
         if len(features) == 0:
             probabilities = _expit(self._intercepts)
             return Scores(float(probabilities[0]), float(probabilities[1]), (), ())
-        owner_ids = np.concatenate((np.repeat(owners, per_token), owners[pairs], owners[pairs + 1]))
-        share = np.ones(len(features))
-        share[len(word_ids):] = 0.5
-        feature_ids, inverse = np.unique(features, return_inverse=True)
-        counts = np.bincount(inverse, weights=share)
+        # Raw counts per feature, as the vectorizer takes them; a bigram counts once per occurrence.
+        feature_ids, inverse, counts = np.unique(features, return_inverse=True, return_counts=True)
         values = (1.0 + np.log(counts)) * self._idf[feature_ids]
         values /= math.sqrt(float(values @ values))
         contributions = values[:, None] * self._weights[feature_ids]
         probabilities = _expit(contributions.sum(axis=0) + self._intercepts)
-        # Each occurrence takes its share of its feature's contribution; owners sum them.
-        per_occurrence = contributions[inverse] * (share / counts[inverse])[:, None]
-        evidence = [
-            self._evidence(text, first_span, np.bincount(owner_ids, weights=per_occurrence[:, head],
-                                                        minlength=len(first_span)).astype(np.float64))
-            for head in range(len(HEADS))
-        ]
-        return Scores(float(probabilities[0]), float(probabilities[1]), evidence[0], evidence[1])
+        # Each occurrence takes an equal part of its feature's contribution, a bigram's split evenly
+        # between its two words; owners (distinct words) sum their parts, both heads in one bincount.
+        per_occurrence = contributions[inverse] / counts[inverse, None]
+        words = len(word_ids)
+        per_occurrence[words:] *= 0.5
+        occurrence_owner = np.concatenate((
+            np.repeat(owners, [len(ids) // _ID_SIZE for ids, _ in entries]), owners[pairs], owners[pairs + 1]
+        ))
+        slots = (occurrence_owner[:, None] * len(HEADS) + np.arange(len(HEADS))).ravel()
+        parts = np.concatenate((per_occurrence, per_occurrence[words:])).ravel()
+        sums = np.asarray(np.bincount(slots, weights=parts, minlength=len(first_span) * len(HEADS)), dtype=np.float64)
+        by_owner: list[list[float]] = sums.reshape(-1, len(HEADS)).T.tolist()
+        return Scores(float(probabilities[0]), float(probabilities[1]),
+                      self._evidence(text, first_span, by_owner[0]), self._evidence(text, first_span, by_owner[1]))
 
     def score_many(self, texts: Sequence[str]) -> list[Scores]:
         """Score each comment with evidence, as score() does."""
         return [self.score(text) for text in texts]
 
     @staticmethod
-    def _evidence(text: str, spans: list[tuple[int, int]], weights: NDArray[np.float64]) -> tuple[Evidence, ...]:
+    def _evidence(text: str, spans: list[tuple[int, int]], weights: list[float]) -> tuple[Evidence, ...]:
         """Return the strongest positive word weights as Evidence at each word's first occurrence."""
-        order = np.argsort(-weights, kind="stable")[:MAX_EVIDENCE]
+        # sorted() is stable under reverse=True: equal weights keep the words' order in the text.
+        order = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)[:MAX_EVIDENCE]
         return tuple(
-            Evidence(spans[i][0], spans[i][1], text[spans[i][0] : spans[i][1]], float(weights[i]))
+            Evidence(spans[i][0], spans[i][1], text[spans[i][0] : spans[i][1]], weights[i])
             for i in order
             if weights[i] > 0
         )
