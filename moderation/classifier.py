@@ -8,6 +8,11 @@ per head.  Arrays rather than a pickled vectorizer keep loading fast (a
 in the tf-idf features after Platt scaling, so each feature's share of the
 calibrated log-odds is exactly `tfidf value * weight`; `score()` hands those
 shares to the words they came from, which is the evidence it returns.
+
+Scoring does not go through the vectorizer, whose `analyze()` rebuilds every word's
+character n-grams in Python: each word form's feature ids are cached, bigrams are looked
+up in numpy, and counts are summed in C.  The numbers equal the vectorizer's (tests hold
+them to 1e-9); the vectorizer stays as the reference and for training.
 """
 
 from __future__ import annotations
@@ -426,10 +431,13 @@ class Classifier:
         """Return the CSR matrix of (1 + log count) * idf from feature ids in row order and each row's count."""
         from scipy.sparse import csr_matrix
 
-        indptr = np.zeros(len(counts) + 1, dtype=np.int32)
+        # int32 indices are scipy's fast path; only a batch of some ten million comments needs more.
+        index_type = np.int32 if len(columns) < np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(len(counts) + 1, dtype=index_type)
         np.cumsum(counts, out=indptr[1:])
         # sklearn counts each feature's occurrences per document; summing duplicates in C does the same.
-        matrix = csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(counts), len(self._idf)))
+        matrix = csr_matrix((np.ones(len(columns)), columns.astype(index_type, copy=False), indptr),
+                            shape=(len(counts), len(self._idf)))
         matrix.sum_duplicates()
         values = matrix.data
         np.log(values, out=values)
@@ -438,7 +446,10 @@ class Classifier:
         return matrix
 
     def _parallel_probabilities(self, texts: Sequence[str], workers: int) -> NDArray[np.float64]:
-        """Return probabilities() of texts computed in forked worker processes, in order."""
+        """Return probabilities() of texts computed in forked worker processes, in order.
+
+        For batch jobs: forking a process that runs other threads (a server worker) is unsafe.
+        """
         global _FORK_JOB
         # Forked children inherit the model and the texts copy-on-write: only row ranges and results travel.
         chunks = workers * 4
