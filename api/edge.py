@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if response.mimetype == "text/html":
+        # response.mimetype, without parsing the header's parameters into a dict
+        if headers.get("Content-Type", "").partition(";")[0].strip().lower() == "text/html":
             headers.setdefault("X-Frame-Options", "DENY")
             headers.setdefault(
                 "Content-Security-Policy",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -9,6 +10,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
 
 access_log = logging.getLogger("moderation.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -22,6 +24,37 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class JsonLines(JsonFormatter):
+    """python-json-logger's JsonFormatter with the same output and less work per line (one per request).
+
+    The stock formatter builds a new JSON encoder for every line and formats the same second's
+    timestamp again for every line; this one keeps one encoder, and the last second's text.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._second: tuple[int, str] = (-1, "")
+        self._encoder: json.JSONEncoder | None = None
+        if self.json_serializer is json.dumps and self.json_encoder is not None and self.json_default is None:
+            # What json.dumps(data, cls=..., indent=..., ensure_ascii=...) builds on each call.
+            self._encoder = self.json_encoder(indent=self.json_indent, ensure_ascii=self.json_ensure_ascii)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
+        msec_format = self.default_msec_format
+        return msec_format % (cached[1], record.msecs) if msec_format else cached[1]
+
+    def jsonify_log_record(self, log_data: Any) -> str:
+        if self._encoder is None:
+            return super().jsonify_log_record(log_data)
+        return self._encoder.encode(log_data)
+
+
 # For gunicorn's logconfig_dict: JSON lines on standard error, request ids included.
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -29,7 +62,7 @@ LOGGING: dict[str, Any] = {
     "filters": {"request_id": {"()": RequestIdFilter}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "api.logs.JsonLines",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }

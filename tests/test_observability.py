@@ -82,3 +82,37 @@ def test_served_logs_are_json_lines_and_metrics_add_up_over_workers(tmp_path: Pa
     records = [json.loads(ln) for ln in lines]
     assert any(r.get("logger") == "moderation.access" and r.get("request_id") not in (None, "-") for r in records)
     assert LOGGING["loggers"]["gunicorn.access"]["level"] == "WARNING"
+
+
+def test_json_lines_formatter_writes_what_python_json_logger_writes() -> None:
+    """api.logs.JsonLines keeps one encoder and the last second's text: the lines must not change."""
+    import datetime
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    from api.logs import JsonLines
+
+    options = {k: v for k, v in LOGGING["formatters"]["json"].items() if k != "()"}
+    stock, ours = JsonFormatter(**options), JsonLines(**options)
+    logger = logging.getLogger("tests.formatter")
+    records = [
+        logger.makeRecord("x", logging.INFO, "f", 1, "hello %s", ("world",), None,
+                          extra={"method": "POST", "status": 201, "duration_ms": 1.5}),
+        logger.makeRecord("x", logging.WARNING, "f", 1, "odd", (), None,
+                          extra={"when": datetime.datetime(2026, 1, 1), "kind": object, "text": "é \u2028"}),
+        logger.makeRecord("x", logging.INFO, "f", 1, {"a": 1}, (), None),
+    ]
+    try:
+        raise ZeroDivisionError("boom")
+    except ZeroDivisionError:
+        records.append(logger.makeRecord("x", logging.ERROR, "f", 1, "failed", (), sys.exc_info()))
+    for record in records:
+        record.request_id = "req-1"
+        assert ours.format(record) == stock.format(record)
+        assert ours.format(record) == stock.format(record)  # the cached second and encoder, again
+
+
+def test_generated_request_ids_are_32_hex_digits(client: FlaskClient) -> None:
+    first, second = (client.get("/healthz").headers["X-Request-ID"] for _ in range(2))
+    assert first != second and all(len(i) == 32 and int(i, 16) >= 0 for i in (first, second))
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"] != "bad id!"
