@@ -11,6 +11,7 @@ from typing import Protocol
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
 from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
+from moderation.redis_client import EarlyReads
 from moderation.registry import LiveModels
 from moderation.schemas import CommentIn
 from moderation.store import CommentStore, IdempotencyMismatch
@@ -112,20 +113,35 @@ class Intake:
         """Score, decide and store one comment; the same idempotency key gives the same receipt."""
         key = author_key(self.secret, comment.email)
         fingerprint = text_fingerprint(comment.body)
-        # Everything intake reads before scoring goes in one round trip: an earlier use of the
-        # idempotency key, the policy's version (the policy itself is cached; see PolicyStore), the
-        # article's mode, and the author's history with this text.
-        pipe = self.store.redis.pipeline(transaction=False)
+        # Everything intake reads goes in one round trip, sent before scoring and read after it, so
+        # Redis answers while the model works: an earlier use of the idempotency key, the policy's
+        # version (the policy itself is cached; see PolicyStore), the article's mode, and the
+        # author's history with this text. A replayed key or a closed article costs a wasted score.
+        reads = EarlyReads(self.store.redis)
         idempotency = None
         if idempotency_key:
             request_fingerprint = hashlib.sha256(
                 json.dumps(comment.model_dump(), sort_keys=True).encode()
             ).hexdigest()[:32]
             idempotency = (idempotency_key, request_fingerprint)
-            pipe.get(self.store.keys.idempotency(idempotency_key))
-        policy_replies = self.policies.queue_for_article(pipe, comment.article_id)
-        self.store.queue_author_context(pipe, key, fingerprint)
-        replies = pipe.execute()
+            reads.get(self.store.keys.idempotency(idempotency_key))
+        policy_replies = self.policies.queue_for_article(reads, comment.article_id)
+        self.store.queue_author_context(reads, key, fingerprint)
+        reads.send()
+        try:
+            models = self.models.current()
+            started = time.perf_counter()
+            assessment = assess(models.live, comment.body)
+            scoring_seconds = time.perf_counter() - started
+            shadow: dict[str, str] = {}
+            if models.shadow is not None:
+                # Recorded beside the live scores for `moderation models compare`; never acted on.
+                trial = models.shadow.score(comment.body)
+                shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
+                          "shadow_abuse": f"{trial.abuse:.6f}"}
+            replies = reads.replies()
+        finally:
+            reads.close()
         if idempotency is not None:
             earlier = self._earlier(replies.pop(0), *idempotency)
             if earlier:
@@ -135,16 +151,6 @@ class Intake:
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
         approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:])
-        models = self.models.current()
-        started = time.perf_counter()
-        assessment = assess(models.live, comment.body)
-        scoring_seconds = time.perf_counter() - started
-        shadow: dict[str, str] = {}
-        if models.shadow is not None:
-            # Recorded beside the live scores for `moderation models compare`; never acted on.
-            trial = models.shadow.score(comment.body)
-            shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
-                      "shadow_abuse": f"{trial.abuse:.6f}"}
         decision = decide(
             policy,
             assessment,

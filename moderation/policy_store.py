@@ -9,11 +9,11 @@ import time
 from typing import Any, cast
 
 from redis import Redis
-from redis.client import Pipeline
 
 from moderation.comments import now_iso
 from moderation.keys import Keys
 from moderation.policy import ArticleMode, Policy
+from moderation.redis_client import ReadQueue
 
 POLICY_AUDIT_MAXLEN = 100_000
 # How old the in-process copy of the policy may get before intake reads the whole policy again, even
@@ -49,7 +49,7 @@ class PolicyStore:
 
     # -- the cached policy, for intake ----------------------------------------------------------
 
-    def queue_for_article(self, pipe: Pipeline, article_id: str) -> int:
+    def queue_for_article(self, pipe: ReadQueue, article_id: str) -> int:
         """Add the reads `for_article_from` needs to `pipe`; returns how many replies they take."""
         pipe.get(self.keys.policy_version)
         pipe.hget(self.keys.article_modes, article_id)

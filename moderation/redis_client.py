@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from redis import Redis
 from redis.cluster import RedisCluster
+from redis.connection import Connection
+
+log = logging.getLogger(__name__)
 
 CLUSTER_SCHEME = "redis+cluster://"
 
@@ -25,3 +29,85 @@ def from_environment() -> Redis:
     if not url:
         raise SystemExit("REDIS_URL is not set: point it at the Redis server that `moderation serve` uses")
     return connect(url, decode_responses=True)
+
+
+class ReadQueue(Protocol):
+    """The read commands intake queues: a redis-py pipeline has them, and so has EarlyReads."""
+
+    def get(self, name: str) -> Any: ...
+    def hget(self, name: str, key: str) -> Any: ...
+    def exists(self, *names: str) -> Any: ...
+    def scard(self, name: str) -> Any: ...
+    def sismember(self, name: str, value: str) -> Any: ...
+
+
+class EarlyReads:
+    """Read-only commands sent to Redis at once, their replies collected later.
+
+    Intake queues the reads it needs (an idempotency key, the policy's version, the article's mode,
+    the author's history), calls `send()`, scores the comment while Redis answers, then calls
+    `replies()`. On a single server the commands go out in one write on a connection taken from
+    the client's pool, and the replies are read from it afterwards: no wait for the round trip
+    and none of redis-py's per-pipeline bookkeeping. On a cluster client, or if anything at all
+    goes wrong on that connection, `replies()` runs the same reads as an ordinary pipeline, with
+    redis-py's retry and errors; the reads change nothing, so running them twice is harmless.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.commands: list[tuple[str, ...]] = []
+        self._connection: Connection | None = None
+
+    def get(self, name: str) -> None:
+        self.commands.append(("GET", name))
+
+    def hget(self, name: str, key: str) -> None:
+        self.commands.append(("HGET", name, key))
+
+    def exists(self, *names: str) -> None:
+        self.commands.append(("EXISTS", *names))
+
+    def scard(self, name: str) -> None:
+        self.commands.append(("SCARD", name))
+
+    def sismember(self, name: str, value: str) -> None:
+        self.commands.append(("SISMEMBER", name, value))
+
+    def send(self) -> None:
+        pool = getattr(self.redis, "connection_pool", None)
+        if type(self.redis) is not Redis or pool is None or self.redis.connection is not None:
+            return  # a cluster, or a single-connection client: replies() uses a pipeline
+        try:
+            connection = pool.get_connection()
+        except Exception:
+            return
+        try:
+            connection.send_packed_command(connection.pack_commands(self.commands))
+        except Exception:
+            connection.disconnect()
+            pool.release(connection)
+            return
+        self._connection = connection
+
+    def replies(self) -> list[Any]:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            pool = self.redis.connection_pool
+            try:
+                return [connection.read_response() for _ in self.commands]
+            except Exception as error:  # an error reply or a dropped connection: the pipeline decides
+                log.debug("early reads failed (%s); reading again through a pipeline", type(error).__name__)
+                connection.disconnect()
+            finally:
+                pool.release(connection)
+        pipe = self.redis.pipeline(transaction=False)
+        for command in self.commands:
+            pipe.execute_command(*command)
+        return cast(list[Any], pipe.execute())
+
+    def close(self) -> None:
+        """Give the connection back if `replies()` was never called (its replies are unread)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.disconnect()
+            self.redis.connection_pool.release(connection)

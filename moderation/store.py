@@ -9,12 +9,12 @@ from importlib import resources
 from typing import Any, Literal
 
 from redis import Redis
-from redis.client import Pipeline
 from ulid import ULID
 
 from moderation.comments import NewComment, now_iso, ulid_ms
 from moderation.keys import QUEUES, Keys
 from moderation.policy import Assessment, Decision
+from moderation.redis_client import ReadQueue
 
 EVENTS_MAXLEN = 1_000_000
 IDEMPOTENCY_TTL = 24 * 3600
@@ -85,7 +85,7 @@ class CommentStore:
         self.queue_author_context(pipe, author_key, text_fingerprint)
         return self.author_context_from(pipe.execute())
 
-    def queue_author_context(self, pipe: Pipeline, author_key: str, text_fingerprint: str) -> int:
+    def queue_author_context(self, pipe: ReadQueue, author_key: str, text_fingerprint: str) -> int:
         """Add `author_context`'s reads to `pipe` (intake sends them with the policy's); returns how many."""
         pipe.hget(self.keys.author(author_key), "approved")
         pipe.exists(self.keys.author_text(author_key, text_fingerprint))

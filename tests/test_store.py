@@ -208,3 +208,46 @@ def test_comment_ids_are_ulids_with_their_creation_time() -> None:
     assert ulid_ms("7ZZZZZZZZZZZZZZZZZZZZZZZZZ") == 2**48 - 1
     made = [new_comment_id()[0] for _ in range(2000)]  # many within one millisecond: still in order
     assert made == sorted(made) and len(set(made)) == len(made)
+
+
+def test_early_reads_answer_as_a_pipeline_does(redis: Redis) -> None:
+    """Intake's reads go out before scoring and are read after it; the answers are a pipeline's."""
+    from redis.exceptions import ResponseError
+
+    from moderation.redis_client import EarlyReads
+
+    redis.set("s", "text")
+    redis.hset("h", "f", "v")
+    redis.sadd("set", "a", "b")
+
+    def queue(reads: object) -> None:
+        for name, *args in (("get", "s"), ("get", "missing"), ("hget", "h", "f"), ("hget", "h", "nope"),
+                            ("exists", "s"), ("exists", "missing"), ("scard", "set"), ("sismember", "set", "a"),
+                            ("sismember", "set", "z")):
+            getattr(reads, name)(*args)
+
+    pipe = redis.pipeline(transaction=False)
+    queue(pipe)
+    expected = [int(v) if isinstance(v, bool) else v for v in pipe.execute()]
+    for _ in range(3):  # the connection goes back to the pool each time, clean
+        reads = EarlyReads(redis)
+        queue(reads)
+        reads.send()
+        assert [int(v) if isinstance(v, bool) else v for v in reads.replies()] == expected
+    pool = getattr(redis, "connection_pool", None)
+    in_use = (lambda: len(pool._in_use_connections)) if pool is not None else (lambda: 0)
+    assert in_use() == 0
+
+    unread = EarlyReads(redis)  # sent, then abandoned (the model raised): given back, disconnected
+    queue(unread)
+    unread.send()
+    unread.close()
+    assert in_use() == 0
+
+    wrong = EarlyReads(redis)  # an error reply: read again through a pipeline, which raises as before
+    wrong.get("h")
+    wrong.get("s")
+    wrong.send()
+    with pytest.raises(ResponseError):
+        wrong.replies()
+    assert in_use() == 0 and redis.get("s") == "text"
