@@ -14,8 +14,8 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -82,6 +82,13 @@ class _SessionInterface(SecureCookieSessionInterface):
         if cached is None or cached[0] != key:
             cached = self._serializer = (key, super().get_signing_serializer(app))
         return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # No console cookie (every /v1 request): what the parent answers, without the KeyError that
+        # werkzeug raises and catches inside `request.cookies.get` for an absent cookie.
+        if self.get_cookie_name(app) not in request.cookies:
+            return None if self.get_signing_serializer(app) is None else self.session_class()
+        return super().open_session(app, request)
 
 
 class ServiceFlask(Flask):

@@ -94,9 +94,19 @@ def test_cors_only_for_allowed_origins_on_public_routes(client: FlaskClient) -> 
     assert "Access-Control-Allow-Origin" not in review.headers
 
 
-def test_security_headers(client: FlaskClient) -> None:
+def test_security_headers(client: FlaskClient, app: Flask) -> None:
+    @app.get("/test-page")
+    def page():  # type: ignore[no-untyped-def]
+        return "<p>hi</p>", 200, {"Content-Type": "Text/HTML; charset=utf-8", "referrer-policy": "no-referrer"}
+
     response = client.get("/healthz")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "X-Frame-Options" not in response.headers and "Content-Security-Policy" not in response.headers
+    html = client.get("/test-page")
+    assert html.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in html.headers[
+        "Content-Security-Policy"]
+    assert html.headers.getlist("Referrer-Policy") == ["no-referrer"]  # one the view set is kept, not doubled
 
 
 def test_no_email_in_logs(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
