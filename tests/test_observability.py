@@ -94,6 +94,7 @@ def test_json_lines_formatter_writes_what_python_json_logger_writes() -> None:
 
     options = {k: v for k, v in LOGGING["formatters"]["json"].items() if k != "()"}
     stock, ours = JsonFormatter(**options), JsonLines(**options)
+    assert ours._plain  # the one-pass path is the one under test
     logger = logging.getLogger("tests.formatter")
     records = [
         logger.makeRecord("x", logging.INFO, "f", 1, "hello %s", ("world",), None,
