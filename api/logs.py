@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from typing import Any
 
@@ -120,13 +121,18 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-ID"] = getattr(context, "request_id", "")
         req = request._get_current_object()  # type: ignore[attr-defined]
         rule = req.url_rule
-        access_log.info(
-            "request",
-            extra={
-                "method": req.method,
-                "route": rule.rule if rule else "unmatched",
-                "status": response.status_code,
-                "duration_ms": round((now - getattr(context, "log_started", now)) * 1000, 2),
-            },
-        )
+        if access_log.isEnabledFor(logging.INFO):
+            # What access_log.info("request", extra=...) does, but with the caller's file, line and
+            # function given rather than found by walking the stack (Logger.findCaller).
+            frame = sys._getframe()
+            access_log.handle(access_log.makeRecord(
+                access_log.name, logging.INFO, frame.f_code.co_filename, frame.f_lineno, "request", (), None,
+                "_access",
+                {
+                    "method": req.method,
+                    "route": rule.rule if rule else "unmatched",
+                    "status": response.status_code,
+                    "duration_ms": round((now - getattr(context, "log_started", now)) * 1000, 2),
+                },
+            ))
         return response

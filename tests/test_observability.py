@@ -46,6 +46,8 @@ def test_every_log_line_is_json_with_a_request_id_and_no_personal_data(
     access = [r for r in caplog.records if r.name == "moderation.access"]
     assert access and all(getattr(r, "request_id", None) == "req-123" for r in access)
     assert access[0].route == "/v1/comments" and access[0].status == 201  # type: ignore[attr-defined]
+    # Made without Logger.findCaller, the record still names where it was logged from.
+    assert access[0].funcName == "_access" and access[0].pathname.endswith("logs.py") and access[0].lineno > 0
     logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     assert not EMAIL.findall(logged)
     assert "203.0.113.77" not in logged and "Secret Name" not in logged and "Agent/9" not in logged
