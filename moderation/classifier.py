@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, in_lexicon, is_identity
+
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "comment-model.skops"
 ARTIFACT_FORMAT = 2
 HEADS: tuple[str, ...] = ("spam", "abuse")
@@ -102,14 +104,16 @@ class ModelIntegrityError(RuntimeError):
 # Comments reuse a small vocabulary; caching saves most of tokenize()'s time.
 @functools.lru_cache(maxsize=1 << 16)
 def normalise_word(word: str) -> str:
-    """Return the feature form of one word: lower-case, de-elongated, de-leeted, numbers as shapes."""
+    """Return the feature form of one word: lower-case, de-elongated, de-leeted, numbers and identities as shapes."""
     word = word.lower().replace("\u2019", "'")
     if _LONG_NUMBER.search(word):
         return LONG_NUMBER_TOKEN
     if word.isdigit():
         return NUMBER_TOKEN
     word = _ELONGATION.sub(r"\1\1", word)
-    return _LEET_RUN.sub(lambda match: match.group().translate(_LEET), word)
+    word = _LEET_RUN.sub(lambda match: match.group().translate(_LEET), word)
+    # No feature holds IDENTITY_TOKEN (training leaves them out), so naming who you are weighs nothing.
+    return IDENTITY_TOKEN if is_identity(word) else word
 
 
 def _pattern_for(text: str) -> re.Pattern[str]:
@@ -197,6 +201,14 @@ def char_grams(word: str) -> list[str]:
     ]
 
 
+def subword_features(word: str) -> list[str]:
+    """Return the features one word form adds beside itself: its character n-grams and lexicon feature."""
+    features = char_grams(word)
+    if not word.startswith("<") and in_lexicon(word):
+        features.append(LEXICON_FEATURE)
+    return features
+
+
 _ID_SIZE = 4  # bytes per packed int32 in _WordCache entries
 
 
@@ -252,7 +264,7 @@ class _WordCache(dict[str, tuple[bytes, bytes]]):
     def __missing__(self, word: str) -> tuple[bytes, bytes]:
         """Look the word up and remember it, starting over once the cache is full."""
         vocabulary = self.vocabulary
-        ids = array("i", [vocabulary[f] for f in (word, *char_grams(word)) if f in vocabulary])
+        ids = array("i", [vocabulary[f] for f in (word, *subword_features(word)) if f in vocabulary])
         number = array("i", [self.bigrams.numbers.get(word, self.bigrams.absent)])
         if len(self) >= _CACHE_LIMIT:
             self.clear()
@@ -265,11 +277,11 @@ _number_bytes = operator.itemgetter(1)
 
 
 def analyze(text: str) -> list[str]:
-    """Return text's features: word unigrams, word bigrams and per-word character n-grams."""
+    """Return text's features: word unigrams, word bigrams, per-word character n-grams and lexicon features."""
     words = [token[0] for token in tokenize(text)]
     features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     for word in words:
-        features.extend(char_grams(word))
+        features.extend(subword_features(word))
     return features
 
 

@@ -6,6 +6,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -49,6 +50,10 @@ class Report:
             "changed_by_moderators_meanwhile": self.raced,
             "examples": self.examples,
         }
+
+
+# One comment's new scores and automatic decision: (record, spam, abuse, status, reasons).
+Plan = tuple[dict[str, str], float, float, str, list[Reason]]
 
 
 def _rule_reasons(stored: str) -> list[Reason]:
@@ -99,6 +104,7 @@ class Rescorer:
         self.leases_key = f"{self.job_key}:leases"
         self._claim = store.redis.register_script(lua_script("rescore_claim.lua"))
         self._apply = store.redis.register_script(lua_script("rescore_apply.lua"))
+        self._fetch = store.redis.register_script(lua_script("rescore_read.lua"))
 
     def reset(self) -> None:
         self.store.redis.delete(self.job_key, self.leases_key)
@@ -109,12 +115,17 @@ class Rescorer:
         return {"total": total, **{k: int(v) for k, v in state.items() if k != "cursor"}}
 
     def _read(self, ids: list[str]) -> list[dict[str, str]]:
-        pipe = self.store.redis.pipeline(transaction=False)
-        for comment_id in ids:
-            pipe.hmget(self.store.keys.comment(comment_id), FIELDS)
-        return [dict(zip(FIELDS, values, strict=True)) for values in pipe.execute() if values[0]]
+        """Return the stored fields of the comments that still exist among ids, in one round trip."""
+        if not ids:
+            return []
+        # The index key is passed only so that a cluster routes the script to the comments' slot.
+        flat = self._fetch(keys=[self.store.keys.all_comments],
+                           args=[self.store.keys.prefix, len(FIELDS), *FIELDS, *ids])
+        width = len(FIELDS)
+        rows = (flat[i : i + width] for i in range(0, len(flat), width))
+        return [dict(zip(FIELDS, values, strict=True)) for values in rows if values[0]]
 
-    def _plan(self, records: list[dict[str, str]]) -> list[tuple[dict[str, str], float, float, str, list[Reason]]]:
+    def _plan(self, records: list[dict[str, str]]) -> list[Plan]:
         """New scores for a batch (one vectorised call), and each comment's new automatic decision."""
         if not records:
             return []
@@ -152,26 +163,40 @@ class Rescorer:
         """Rescore until the job has no ranges left; dry runs change nothing and report what would move."""
         report = Report(dry=dry_run)
         batches = self._dry_batches() if dry_run else self._ranges()
-        for lease, ids in batches:
-            plans = self._plan(self._read(ids))
-            report.scanned += len(ids)
-            for record, spam, abuse, status, reasons in plans:
-                if status != record["status"]:
-                    if dry_run:
-                        report.moves[f"{record['status']}>{status}"] += 1
-                    if len(report.examples) < examples:
-                        report.examples.append({"id": record["id"], "from": record["status"], "to": status,
-                                                "spam": round(spam, 4), "abuse": round(abuse, 4),
-                                                "reasons": [r.code for r in reasons],
-                                                "text": record["body"][:120]})
-            if dry_run:
-                report.rescored += len(plans)
-                report.human_kept += sum(1 for p in plans if p[0]["decided_by"])
-            else:
-                self._write(lease, plans, report)
-            if on_batch:
-                on_batch(len(ids))
+        # A batch's write runs in a thread while the next batch is read and scored, so Redis works
+        # through the script while Python works on the model instead of each waiting for the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-write") as writer:
+            writing: Future[None] | None = None
+            for lease, ids in batches:
+                plans = self._plan(self._read(ids))
+                report.scanned += len(ids)
+                self._tally(plans, report, dry_run, examples)
+                if not dry_run:
+                    args = self._write_args(lease, plans, report)
+                    if writing is not None:
+                        writing.result()  # one write in flight: bounded memory, and its errors surface here
+                    writing = writer.submit(self._apply_batch, args, report)
+                if on_batch:
+                    on_batch(len(ids))
+            if writing is not None:
+                writing.result()
         return report
+
+    @staticmethod
+    def _tally(plans: list[Plan], report: Report, dry_run: bool, examples: int) -> None:
+        """Add a batch's examples to the report, and for a dry run what it would have moved."""
+        for record, spam, abuse, status, reasons in plans:
+            if status != record["status"]:
+                if dry_run:
+                    report.moves[f"{record['status']}>{status}"] += 1
+                if len(report.examples) < examples:
+                    report.examples.append({"id": record["id"], "from": record["status"], "to": status,
+                                            "spam": round(spam, 4), "abuse": round(abuse, 4),
+                                            "reasons": [r.code for r in reasons],
+                                            "text": record["body"][:120]})
+        if dry_run:
+            report.rescored += len(plans)
+            report.human_kept += sum(1 for p in plans if p[0]["decided_by"])
 
     def _dry_batches(self) -> Iterator[tuple[str, list[str]]]:
         cursor = "-"
@@ -183,8 +208,8 @@ class Rescorer:
             yield "", ids
             cursor = "(" + ids[-1]
 
-    def _write(self, lease: str, plans: list[tuple[dict[str, str], float, float, str, list[Reason]]],
-               report: Report) -> None:
+    def _write_args(self, lease: str, plans: list[Plan], report: Report) -> list[Any]:
+        """Return the apply script's arguments for a batch, counting the moves it asks for."""
         args: list[Any] = [self.store.keys.prefix, self.model.version, now_iso(), EVENTS_MAXLEN, lease]
         for record, spam, abuse, status, reasons in plans:
             changed = status != record["status"] and not record["decided_by"]
@@ -193,6 +218,10 @@ class Rescorer:
                      ",".join(r.code for r in reasons) if changed else ""]
             if changed:
                 report.moves[f"{record['status']}>{status}"] += 1
+        return args
+
+    def _apply_batch(self, args: list[Any], report: Report) -> None:
+        """Run the apply script for one batch (in the writer thread) and count what it did."""
         k = self.store.keys
         rescored, _moved, human, raced = self._apply(
             keys=[k.queue("pending"), k.queue("rejected"), k.events, k.stats, self.job_key, self.leases_key],

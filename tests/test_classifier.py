@@ -23,10 +23,13 @@ from moderation.classifier import (
     _pattern_for,
     analyze,
     linear_head,
+    normalise_word,
+    subword_features,
     token_forms,
     tokenize,
 )
-from moderation.datasets import Example, clean_text, clean_tweet, detokenise
+from moderation.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
+from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, category
 from tests.conftest import DATA_DIR as TRAINING_DATA
 
 DATA_DIR = TRAINING_DATA
@@ -178,7 +181,8 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
     assert holdout["abuse"]["stormfront"]["auc"] > 0.65
     assert set(metrics["cross_source"]["abuse"]) == {"davidson", "stormfront", "civil"}
     assert set(metrics["cross_source"]["spam"]) == {"youtube", "sms"}
-    assert metrics["civil_sentences"]["spam"]["fpr"] <= 0.1
+    assert metrics["news_comments_by_threshold"]["spam"]["0.5"] <= 0.1
+    assert metrics["evaluation"]["identity"]["ours"]["terms"]
 
     model = Classifier.load(out)
     metadata = json.loads(out.with_suffix(".json").read_text())
@@ -300,3 +304,29 @@ def test_fast_token_patterns_find_what_the_original_does_on_the_public_texts() -
 
     texts = [example.text for example in load_all(DATA_DIR)]
     assert [text for text in texts if _spans(_pattern_for(text), text) != _spans(_ORIGINAL_TOKEN, text)] == []
+
+
+def test_identity_words_weigh_nothing(shipped: Classifier) -> None:
+    assert normalise_word("Muslim") == normalise_word("GAYS") == IDENTITY_TOKEN
+    said = [shipped.score(f"As a {who}, I think the council got this right.")
+            for who in ("gay Muslim woman", "Black Jewish man", "disabled immigrant girl")]
+    assert len({(s.spam, s.abuse) for s in said}) == 1
+    assert not any(e.text.casefold() in {"gay", "muslim", "woman"} for e in said[0].abuse_words)
+    assert not any(IDENTITY_TOKEN in feature for feature in shipped.vectorizer.vocabulary_)
+
+
+def test_lexicon_words_share_one_feature(shipped: Classifier) -> None:
+    assert category("idiots") == category("nitwit") == "insult"
+    assert category("wetbacks") == "slur"
+    assert category("council") is None and category("killed") is None
+    assert LEXICON_FEATURE in subword_features("moron")
+    assert LEXICON_FEATURE not in subword_features("mayor")
+    assert LEXICON_FEATURE in shipped.vectorizer.vocabulary_
+    # A rare insult is carried by what the common ones taught.
+    assert shipped.score("You nincompoop nitwit.").abuse > shipped.score("You councillor mayor.").abuse
+
+
+def test_sentences_split_with_offsets() -> None:
+    text = "Fine piece. You are a moron!\nWhy? Because the budget is late again."
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["You are a moron!", "Because the budget is late again."]

@@ -168,7 +168,7 @@ def test_interrupted_rescore_resumes_and_workers_share_a_job(client: FlaskClient
     def crash(*_: object) -> None:
         raise KeyboardInterrupt  # the worker dies after taking a range, before writing it
 
-    first._write = crash  # type: ignore[method-assign]
+    first._write_args = crash  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         first.run()
     leases = f"{store.keys.prefix}job:j:leases"
