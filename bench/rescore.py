@@ -1,6 +1,6 @@
 """Rescoring throughput: load N comments into a Redis this script starts, rescore them all.
 
-Usage: .venv/bin/python bench/rescore.py [--comments 200000] [--batch 2000] [--workers 1]
+Usage: .venv/bin/python bench/rescore.py [--comments 200000] [--batch 2000] [--workers 2]
 
 Comments are written straight into the store (the same Lua submit as the API) from a mix of texts,
 then `Rescorer` (what `moderation rescore` runs) rescores every one with the shipped model. Printed:
@@ -63,9 +63,13 @@ def load(url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def work(url: str, batch: int, model: Classifier | None = None) -> int:
+# Set before the pool forks, so worker processes share the loaded model instead of timing its load.
+_MODEL: Classifier | None = None
+
+
+def work(url: str, batch: int) -> int:
     store = CommentStore(connect(url, decode_responses=True), Keys())
-    report = Rescorer(store, model or Classifier.load(), Policy(), job="bench", batch=batch).run()
+    report = Rescorer(store, _MODEL or Classifier.load(), Policy(), job="bench", batch=batch).run()
     return report.rescored
 
 
@@ -73,14 +77,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="rescore processes sharing the job (one per core)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch, EmbeddedRedis(Path(scratch), persistent=False) as server:
         seconds = load(server.url, args.comments)
         print(f"loaded {args.comments} comments in {seconds:.1f} s", flush=True)
 
-        model = Classifier.load()
+        global _MODEL
+        model = _MODEL = Classifier.load()
         texts = [f"{TEXTS[n % len(TEXTS)]} ({n})" for n in range(min(args.comments, 50_000))]
         started = time.perf_counter()
         model.probabilities(texts)
@@ -89,9 +94,9 @@ def main() -> None:
 
         started = time.perf_counter()
         if args.workers == 1:
-            done = work(server.url, args.batch, model)  # loaded above, outside the timing
+            done = work(server.url, args.batch)  # the model was loaded above, outside the timing
         else:
-            with multiprocessing.Pool(args.workers) as pool:
+            with multiprocessing.get_context("fork").Pool(args.workers) as pool:
                 done = sum(pool.starmap(work, [(server.url, args.batch)] * args.workers))
         elapsed = time.perf_counter() - started
         assert done == args.comments, f"rescored {done} of {args.comments}"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 
 from moderation.cli import main
@@ -60,3 +61,24 @@ def test_score_names_a_missing_column(tmp_path: Path) -> None:
     source.write_text("comment\nhello\n")
     with pytest.raises(SystemExit, match="text-column"):
         main(["score", str(source)])
+
+
+def test_the_api_and_the_score_command_give_the_same_scores(client: FlaskClient, redis: Redis, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    texts = ["Thanks, a thoughtful article about the budget.", "You are a nitwit and a f*cking disgrace.",
+             "Check out my channel http://bit.ly/x and subscribe!!"]
+    ids = []
+    for n, text in enumerate(texts):
+        response = client.post("/v1/comments", json={"article_id": "a1", "name": "R", "email": f"r{n}@example.com",
+                                                      "body": text})
+        assert response.status_code == 201
+        ids.append(response.get_json()["id"])
+    source = tmp_path / "comments.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["text"], *([text] for text in texts)])
+    main(["score", str(source)])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    for comment_id, row in zip(ids, rows, strict=True):
+        spam, abuse = redis.hmget(Keys().comment(comment_id), "spam", "abuse")
+        assert float(spam) == pytest.approx(float(row["spam"]), abs=1e-4)
+        assert float(abuse) == pytest.approx(float(row["abuse"]), abs=1e-4)
