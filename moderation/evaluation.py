@@ -581,7 +581,7 @@ def evaluate(classifier: Classifier, data_dir: Path | None, policy: Policy | Non
     (their own source names).
     """
     policy = policy or Policy()
-    loso_from = "given by the caller"
+    loso_from = "the leave-one-source-out folds of a training run"
     if ours_loso is None:
         ours_loso = classifier.metadata.get("metrics", {}).get("cross_source")
         loso_from = "the model's metadata, computed when it was trained"
