@@ -461,6 +461,11 @@ def _summary_rows(evaluation: dict[str, Any]) -> list[str]:
         note = " (alt-profanity-check trained on it)" if ref.get("in_sample") else ""
         row(f"{source}, held out of our training{note}", "abuse ROC AUC", entry["ours"]["roc_auc"],
             ref.get("roc_auc"))
+    spam = evaluation["written"]["spam"]["ours"]
+    row("written news comments vs modern comment spam (never trained on)", "spam ROC AUC / recall at the hold "
+        "threshold", f"{_cell(spam['roc_auc'])} / {_cell(spam['hold']['recall'])}", "no spam head")
+    for source, entry in evaluation.get("cross_source", {}).get("spam", {}).items():
+        row(f"{source}, held out of our training", "spam ROC AUC", entry["ours"]["roc_auc"], "no spam head")
     spans = evaluation.get("spans")
     if spans:
         row(f"toxic spans, `{spans['file']}`", "character F1 of the evidence words (SemEval-2021 Task 5)",
