@@ -41,6 +41,10 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "com
 ARTIFACT_FORMAT = 2
 HEADS: tuple[str, ...] = ("spam", "abuse")
 MAX_EVIDENCE = 5
+# Evidence words weigh at least this share of the strongest one: below it come the function words
+# every comment holds ("a", "the", "to"), which explain nothing to a moderator.  The toxic-span
+# check keeps words at 0.7 of the strongest, so nothing it uses is cut here.
+EVIDENCE_FLOOR = 0.3
 CHAR_NGRAMS: tuple[int, int] = (3, 5)
 
 # Exactly the types a model written by moderation.training contains; skops
@@ -530,10 +534,11 @@ class Classifier:
         """Return the strongest positive word weights as Evidence at each word's first occurrence."""
         # sorted() is stable under reverse=True: equal weights keep the words' order in the text.
         order = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)[:MAX_EVIDENCE]
+        floor = EVIDENCE_FLOOR * weights[order[0]] if order else 0.0
         return tuple(
             Evidence(spans[i][0], spans[i][1], text[spans[i][0] : spans[i][1]], weights[i])
             for i in order
-            if weights[i] > 0
+            if weights[i] > 0 and weights[i] >= floor
         )
 
 
