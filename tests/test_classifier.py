@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from moderation.classifier import (
     _TOKEN,
     DEFAULT_MODEL_PATH,
+    EVIDENCE_FLOOR,
     MAX_EVIDENCE,
     Classifier,
     ModelIntegrityError,
@@ -330,3 +331,12 @@ def test_sentences_split_with_offsets() -> None:
     text = "Fine piece. You are a moron!\nWhy? Because the budget is late again."
     spans = split_sentences(text)
     assert [text[a:b] for a, b in spans] == ["You are a moron!", "Because the budget is late again."]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_evidence_leaves_out_the_weak_tail(shipped: Classifier, text: str) -> None:
+    scores = shipped.score(text)
+    for words in (scores.spam_words, scores.abuse_words):
+        if words:
+            assert all(e.weight >= EVIDENCE_FLOOR * words[0].weight for e in words)
+    assert [e.text for e in shipped.score("Another spineless decision from a council.").abuse_words] == ["spineless"]
