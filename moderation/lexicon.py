@@ -100,7 +100,13 @@ _IDENTITY_WORDS = """
     nigerians somali somalis syrian syrians pakistani pakistanis afghan afghans iranian iranians
     iraqi iraqis palestinian palestinians israeli israelis korean koreans japanese filipino
     filipinos vietnamese haitian haitians jamaican jamaicans disabled deaf woman women female
-    females girl girls man men male males boy boys
+    females girl girls man men male males boy boys american americans canadian canadians european
+    europeans british english scottish welsh irish french german germans italian italians spanish
+    portuguese polish russian russians ukrainian ukrainians greek greeks turkish turk turks kurd
+    kurds kurdish egyptian egyptians ethiopian ethiopians eritrean eritreans sudanese somalian
+    kenyan kenyans ghanaian ghanaians congolese cuban cubans venezuelan venezuelans colombian
+    colombians dominican dominicans ricans guatemalan guatemalans salvadoran salvadorans bangladeshi
+    bangladeshis lankan lankans tibetan tibetans uyghur uyghurs rohingya roma australian australians
 """
 IDENTITY_TERMS: frozenset[str] = frozenset(_IDENTITY_WORDS.split())
 
