@@ -242,7 +242,7 @@ def deduplicate(examples: Iterable[Example]) -> list[Example]:
     for example in examples:
         if not example.text:
             continue
-        key = (example.source, " ".join(example.text.casefold().split()))
+        key = (example.source, _normal_form(example.text))
         groups.setdefault(key, []).append(example)
     # Exact repeats would land on both sides of a random split and inflate its scores.
     return [

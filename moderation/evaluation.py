@@ -43,6 +43,7 @@ from moderation.datasets import (
     load_civil_spans,
     source_files,
 )
+from moderation.lexicon import in_lexicon
 from moderation.policy import Assessment, Policy, Word, decide
 
 REFERENCE_NAME = "alt-profanity-check"
@@ -54,13 +55,6 @@ SPAN_MIN_SHARES: tuple[float, ...] = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0)
 SPAN_MIN_ABUSE: tuple[float, ...] = (0.0, 0.5)
 SPAN_SAMPLE = 2000
 # Words most often marked toxic in SemEval-2021 Task 5: the trivial span baseline.
-PROFANITIES: frozenset[str] = frozenset({
-    "idiot", "idiots", "idiotic", "stupid", "stupidity", "moron", "morons", "moronic", "fool", "fools", "dumb",
-    "dumbest", "ignorant", "pathetic", "loser", "losers", "crap", "crappy", "shit", "bullshit", "fuck", "fucking",
-    "damn", "ass", "asshole", "hell", "bitch", "bastard", "dick", "clown", "clowns", "scum", "garbage", "trash",
-    "liar", "liars", "hypocrite", "hypocrites", "racist", "racists", "bigot", "bigots", "kill", "die", "suck",
-    "sucks", "disgusting", "ridiculous", "silly", "imbecile", "imbeciles", "jerk", "coward", "cowards",
-})
 IN_SAMPLE_NOTE = ("alt-profanity-check was trained on Davidson et al.'s tweets (among others), "
                   "so its davidson number is in-sample; ours are leave-one-source-out")
 SOURCE_NOTE = ("rows of the public sets the model was trained on: fit and thresholds, not generalisation "
@@ -498,9 +492,9 @@ def _word_spans(text: str) -> list[tuple[str, int, int]]:
     return [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[\w'*$@!]+", text)]
 
 
-def lexicon_spans(text: str, words: frozenset[str] = PROFANITIES) -> set[int]:
-    """Return the offsets of every word of a fixed profanity list: the trivial baseline."""
-    return offsets((start, end) for word, start, end in _word_spans(text) if word.strip("'") in words)
+def lexicon_spans(text: str) -> set[int]:
+    """Return the offsets of every word of the project's lexicon (moderation.lexicon): the trivial baseline."""
+    return offsets((start, end) for form, start, end in tokenize(text) if in_lexicon(form))
 
 
 def reference_word_spans(reference: Scorer, texts: Sequence[str], threshold: float = 0.5) -> list[set[int]]:
@@ -545,7 +539,7 @@ def span_f1(classifier: Classifier, data_dir: Path, spans_file: str = SPAN_TRIAL
         "ours": mean_f1(ours, golds),
         "baselines": {
             "no spans": mean_f1([set() for _ in items], golds),
-            "profanity list": mean_f1([lexicon_spans(item.text) for item in items], golds),
+            "lexicon words": mean_f1([lexicon_spans(item.text) for item in items], golds),
         },
         "reference": _reference_status(reference),
     }
@@ -612,7 +606,8 @@ def evaluate(classifier: Classifier, data_dir: Path | None, policy: Policy | Non
 # -- report ----------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """Return a value as a Markdown table cell: 3 decimals, a dash for None."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -624,7 +619,7 @@ def _cell(value: Any) -> str:
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return lines
 
 
@@ -685,14 +680,14 @@ def format_report(result: dict[str, Any]) -> str:
     theirs_hold = hold.get(REFERENCE_NAME)
     lines += [
         f"**Civil news comments held by the default policy**: {hold['held']} of {hold['n']} "
-        f"({_cell(hold['hold_rate'])}), {hold['rejected']} of them rejected"
+        f"({cell(hold['hold_rate'])}), {hold['rejected']} of them rejected"
         + (f"; {REFERENCE_NAME} at the abuse hold threshold would hold {theirs_hold['held']} "
-           f"({_cell(theirs_hold['hold_rate'])})." if theirs_hold else "."),
+           f"({cell(theirs_hold['hold_rate'])})." if theirs_hold else "."),
         "",
     ]
     for held in hold["held_comments"]:
-        lines.append(f"- {held['status']} ({', '.join(held['reasons'])}; abuse {_cell(held['abuse'])}, "
-                     f"spam {_cell(held['spam'])}; words: {', '.join(held['words']) or '–'}): {held['text']}")
+        lines.append(f"- {held['status']} ({', '.join(held['reasons'])}; abuse {cell(held['abuse'])}, "
+                     f"spam {cell(held['spam'])}; words: {', '.join(held['words']) or '–'}): {held['text']}")
     if hold["held_comments"]:
         lines.append("")
 
@@ -763,7 +758,7 @@ def format_report(result: dict[str, Any]) -> str:
             f"abuse evidence words (every occurrence) weighing at least {spans['min_weight']} and at least "
             f"{spans['min_share']} of the strongest word's weight, when the abuse score is at least "
             f"{spans['min_abuse']}; parameters chosen on {chosen['texts']} texts of `{chosen['file']}` "
-            f"(F1 there {_cell(chosen['f1'])}).",
+            f"(F1 there {cell(chosen['f1'])}).",
             "",
             *_table(("spans from", "F1"), [["ours (evidence words)", spans["ours"]],
                                            *[[name, value] for name, value in spans["baselines"].items()]]

@@ -36,16 +36,14 @@ from moderation.classifier import (
 )
 from moderation.datasets import (
     ABUSE_SOURCES,
-    CIVIL_SPAN_FILES,
     SOURCES,
     SPAM_SOURCES,
     Example,
     load_all,
-    load_civil_spans,
     source_files,
 )
 from moderation.evalsets import NEWS_COMMENTS
-from moderation.evaluation import REFERENCE_NAME, evaluate, format_report
+from moderation.evaluation import REFERENCE_NAME, cell, evaluate, format_report, threshold_metrics
 from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE
 
 THRESHOLD = 0.5
@@ -153,26 +151,6 @@ def fit_head(matrix: sp.csr_matrix, y: NDArray[np.int64], weights: NDArray[np.fl
     return calibrated.fit(matrix, y, sample_weight=weights)
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
-
-
-def binary_metrics(y: NDArray[np.int64], p: NDArray[np.float64], threshold: float = THRESHOLD) -> dict[str, Any]:
-    """Return n, positives, ROC AUC, precision, recall and false-positive rate at threshold."""
-    flagged = p >= threshold
-    positives = int(y.sum())
-    true_positives = int((flagged & (y == 1)).sum())
-    result: dict[str, Any] = {
-        "n": len(y),
-        "positives": positives,
-        "auc": round(float(roc_auc_score(y, p)), 4) if 0 < positives < len(y) else None,
-        "precision": _rate(true_positives, int(flagged.sum())) if positives else None,
-        "recall": _rate(true_positives, positives),
-        "fpr": _rate(int((flagged & (y == 0)).sum()), len(y) - positives),
-    }
-    return result
-
-
 def calibration_metrics(y: NDArray[np.int64], p: NDArray[np.float64], bins: int = 10) -> dict[str, float]:
     """Return the Brier score and expected calibration error (equal-width bins) of p against y."""
     edges = np.minimum((p * bins).astype(int), bins - 1)
@@ -184,8 +162,7 @@ def calibration_metrics(y: NDArray[np.int64], p: NDArray[np.float64], bins: int 
     return {"brier": round(float(np.mean((p - y) ** 2)), 4), "ece": round(error / len(y), 4)}
 
 
-def cross_source_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str],
-                         data_dir: Path | None = None) -> dict[str, Any]:
+def cross_source_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str]) -> dict[str, Any]:
     """Return ROC AUC on each source when the head is trained on all the other sources."""
     sources = np.array([example.source for example in examples])
     rows = np.arange(len(examples))
@@ -210,40 +187,7 @@ def cross_source_metrics(examples: Sequence[Example], counts: sp.csc_matrix, nam
             "positives": int(y[test].sum()),
             "trained_on": sorted(set(sources[train])),
         }
-        if head == "abuse" and held == "civil" and data_dir is not None:
-            result["civil_evidence"] = _evidence_check(model, fold, data_dir)
     return result
-
-
-def _evidence_check(model: LogisticRegression, fold: _Fold, data_dir: Path) -> dict[str, Any]:
-    """Return how often the top abuse word of a model not trained on civil lies in a gold toxic span."""
-    placeholder = LogisticRegression()
-    placeholder.coef_ = np.zeros_like(model.coef_)
-    placeholder.intercept_ = np.zeros(1)
-    classifier = Classifier({
-        "format": ARTIFACT_FORMAT,
-        "features": _feature_array(fold.vocabulary),
-        "idf": fold.idf,
-        "spam": placeholder,
-        "abuse": model,
-    })
-    hits = total = 0
-    for item in load_civil_spans(data_dir, CIVIL_SPAN_FILES[1]):
-        if not item.spans:
-            continue
-        words = classifier.score(item.text).abuse_words
-        if not words:
-            continue
-        total += 1
-        top = words[0]
-        hits += any(top.start < end and start < top.end for start, end in item.spans)
-    return {
-        "file": CIVIL_SPAN_FILES[1],
-        "comments": total,
-        "top_word_in_gold_span": _rate(hits, total),
-        "note": "abuse head trained without civil comments; share of comments whose strongest "
-                "abuse word overlaps a span most raters marked toxic",
-    }
 
 
 def holdout_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str],
@@ -264,16 +208,17 @@ def holdout_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: S
         test_labelled = np.flatnonzero(y[test] >= 0)
         p = model.predict_proba(fold.test[test_labelled])[:, 1]
         y_test, s_test = y[test][test_labelled], sources[test][test_labelled]
-        per_head: dict[str, Any] = {"all": {**binary_metrics(y_test, p), **calibration_metrics(y_test, p)}}
+        pooled = {**threshold_metrics(y_test, p, THRESHOLD), **calibration_metrics(y_test, p)}
+        per_head: dict[str, Any] = {"all": pooled}
         # Recall on each source with positives, at each threshold of SWEEP.
         result["recall_by_threshold"][head] = {
-            source: {f"{t:.1f}": binary_metrics(y_test[s_test == source], p[s_test == source], t)["recall"]
+            source: {f"{t:.1f}": threshold_metrics(y_test[s_test == source], p[s_test == source], t)["recall"]
                      for t in SWEEP}
             for source in sorted(set(s_test)) if y_test[s_test == source].any()
         }
         for source in sorted(set(s_test), key=lambda s: (SOURCES.index(s) if s in SOURCES else len(SOURCES), s)):
             mask = s_test == source
-            per_head[source] = binary_metrics(y_test[mask], p[mask])
+            per_head[source] = threshold_metrics(y_test[mask], p[mask], THRESHOLD)
         result[head] = per_head
     return result
 
@@ -372,7 +317,7 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
 
     counts, names = count_matrix([example.text for example in examples])
     metrics: dict[str, Any] = {
-        "cross_source": cross_source_metrics(examples, counts, names, data_dir),
+        "cross_source": cross_source_metrics(examples, counts, names),
         "holdout": holdout_metrics(examples, counts, names, seed),
     }
     model = fit_model(examples, counts, names)
@@ -427,20 +372,12 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     return metrics
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
 def _summary_rows(evaluation: dict[str, Any]) -> list[str]:
     """Return the card's headline table: per evaluation set, ours beside alt-profanity-check."""
     rows: list[str] = []
 
     def row(name: str, what: str, ours: Any, theirs: Any) -> None:
-        rows.append(f"| {name} | {what} | {_cell(ours)} | {_cell(theirs)} |")
+        rows.append(f"| {name} | {what} | {cell(ours)} | {cell(theirs)} |")
 
     written = evaluation["written"]["abuse"]
     reference = next((name for name in written if name != "ours"), None)
@@ -463,7 +400,7 @@ def _summary_rows(evaluation: dict[str, Any]) -> list[str]:
             ref.get("roc_auc"))
     spam = evaluation["written"]["spam"]["ours"]
     row("written news comments vs modern comment spam (never trained on)", "spam ROC AUC / recall at the hold "
-        "threshold", f"{_cell(spam['roc_auc'])} / {_cell(spam['hold']['recall'])}", "no spam head")
+        "threshold", f"{cell(spam['roc_auc'])} / {cell(spam['hold']['recall'])}", "no spam head")
     for source, entry in evaluation.get("cross_source", {}).get("spam", {}).items():
         row(f"{source}, held out of our training", "spam ROC AUC", entry["ours"]["roc_auc"], "no spam head")
     spans = evaluation.get("spans")
@@ -578,7 +515,7 @@ def model_card(metadata: dict[str, Any]) -> str:
     for head in ("abuse", "spam"):
         for source, entry in cross.get(head, {}).items():
             lines.append(f"| {head} | {source} | {', '.join(entry['trained_on'])} | {entry['n']} | "
-                         f"{entry['positives']} | {_cell(entry['auc'])} | {_cell(entry.get('pr_auc'))} |")
+                         f"{entry['positives']} | {cell(entry['auc'])} | {cell(entry.get('pr_auc'))} |")
     lines += [
         "",
         f"**Stratified hold-out** ({int(holdout['fraction'] * 100)}% of every source/label cell kept out; "
@@ -589,8 +526,8 @@ def model_card(metadata: dict[str, Any]) -> str:
     ]
     for head in HEADS:
         for source, entry in holdout[head].items():
-            lines.append(f"| {head} | {source} | {entry['n']} | {entry['positives']} | {_cell(entry['auc'])} | "
-                         f"{_cell(entry['precision'])} | {_cell(entry['recall'])} | {_cell(entry['fpr'])} |")
+            lines.append(f"| {head} | {source} | {entry['n']} | {entry['positives']} | {cell(entry['roc_auc'])} | "
+                         f"{cell(entry['precision'])} | {cell(entry['recall'])} | {cell(entry['fpr'])} |")
     lines += [
         "",
         "Calibration on the hold-out (pooled over sources): "
@@ -612,8 +549,8 @@ def model_card(metadata: dict[str, Any]) -> str:
     ]
     for threshold in SWEEP:
         key = f"{threshold:.1f}"
-        lines.append(f"| {key} | {_cell(news['abuse'][key])} | "
-                     + " | ".join(_cell(recall["abuse"][source][key]) for source in abuse_sources) + " |")
+        lines.append(f"| {key} | {cell(news['abuse'][key])} | "
+                     + " | ".join(cell(recall["abuse"][source][key]) for source in abuse_sources) + " |")
     report = format_report(evaluation).split("\n")
     # The evaluation report's own title is replaced, and its sections sit one level down in the card.
     body = [f"#{line}" if line.startswith("## ") else line for line in report[1:]]

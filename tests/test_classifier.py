@@ -176,10 +176,10 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
     site += [Example(f"you worthless clown number {i}", "site", 0, 1) for i in range(10)]
     metrics = train_model(DATA_DIR, out, seed=0, extra=site, max_per_source=400)
     holdout = metrics["holdout"]
-    assert holdout["spam"]["youtube"]["auc"] > 0.9
-    assert holdout["spam"]["sms"]["auc"] > 0.9
-    assert holdout["abuse"]["davidson"]["auc"] > 0.85
-    assert holdout["abuse"]["stormfront"]["auc"] > 0.65
+    assert holdout["spam"]["youtube"]["roc_auc"] > 0.9
+    assert holdout["spam"]["sms"]["roc_auc"] > 0.9
+    assert holdout["abuse"]["davidson"]["roc_auc"] > 0.85
+    assert holdout["abuse"]["stormfront"]["roc_auc"] > 0.65
     assert set(metrics["cross_source"]["abuse"]) == {"davidson", "stormfront", "civil"}
     assert set(metrics["cross_source"]["spam"]) == {"youtube", "sms"}
     assert metrics["news_comments_by_threshold"]["spam"]["0.5"] <= 0.1

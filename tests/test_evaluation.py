@@ -154,7 +154,7 @@ def test_evaluate_command_reports_every_part(small_data: Path, tmp_path: Path,
     davidson = result["sources"]["davidson"]["abuse"]["ours"]
     assert {"roc_auc", "pr_auc", "hold", "reject"} <= set(davidson) and davidson["hold"]["threshold"] == 0.5
     assert result["files"]["site.csv"]["abuse"]["ours"]["roc_auc"] is not None
-    assert 0 <= result["spans"]["ours"] <= 1 and "profanity list" in result["spans"]["baselines"]
+    assert 0 <= result["spans"]["ours"] <= 1 and "lexicon words" in result["spans"]["baselines"]
     assert "davidson" in result["cross_source"]["abuse"]
 
     report = evaluation.format_report(result)
