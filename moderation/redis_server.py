@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 
 def redis_executable() -> str:
@@ -48,6 +48,10 @@ def free_port(low: int | None = None, high: int | None = None) -> int:
     raise RuntimeError(f"no free port in {low}-{high}")
 
 
+class PortTaken(RuntimeError):
+    """redis-server could not bind its port: another process took it after free_port() found it free."""
+
+
 class EmbeddedRedis:
     """Starts redis-server on a loopback port with its data in `data_dir`; stops it on exit.
 
@@ -56,10 +60,14 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path, *, persistent: bool = True, port: int | None = None,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 port_range: tuple[int, int] | None = None, extra_args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.persistent = persistent
-        self.port = port or free_port()
+        # A port found free can be taken before redis-server binds it; a chosen (not given) port is
+        # then chosen again, from port_range when given.
+        self.port_range = port_range
+        self.port_given = port is not None
+        self.port = port or free_port(*(port_range or (None, None)))
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -67,7 +75,17 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+    def start(self, timeout: float = 10.0, attempts: int = 5) -> EmbeddedRedis:
+        for _ in range(attempts - 1):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self.port_given:
+                    raise
+                self.port = free_port(*(self.port_range or (None, None)))
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         persistence = (
             ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "3600 1"]
@@ -85,22 +103,29 @@ class EmbeddedRedis:
             *self.extra_args,
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = Redis(port=self.port, socket_connect_timeout=0.5)
+        client = Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                client.ping()
-                break
-            except RedisConnectionError:
+        try:
+            # Ready when the server on the port answers and is ours: another process may hold the port.
+            while not self._answers_as_ours(client):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     log_file = self.data_dir / "redis.log"
                     log = log_file.read_text()[-2000:] if log_file.exists() else ""
-                    raise RuntimeError(f"redis-server did not start on port {self.port}:\n{log}") from None
+                    error = PortTaken if "Address already in use" in log else RuntimeError
+                    raise error(f"redis-server did not start on port {self.port}:\n{log}")
                 time.sleep(0.05)
-            finally:
-                client.close()
+        finally:
+            client.close()
         return self
+
+    def _answers_as_ours(self, client: Redis) -> bool:
+        """Whether the server on our port answers, and is the process this object started."""
+        try:
+            info = client.info("server")
+        except RedisError:
+            return False
+        return self.process is not None and int(info.get("process_id", -1)) == self.process.pid
 
     def stop(self) -> None:
         """SIGTERM makes redis-server flush its append-only file before it exits."""
@@ -127,7 +152,9 @@ class EmbeddedCluster:
 
     def __init__(self, data_dir: Path, primaries: int = 3) -> None:
         self.servers = [
-            EmbeddedRedis(data_dir / f"node{n}", persistent=False, port=free_port(20000, 45000),
+            # Below the kernel's ephemeral ports (32768 and up), bus port (+10000) included, so no
+            # outgoing connection can take one between the probe and the bind.
+            EmbeddedRedis(data_dir / f"node{n}", persistent=False, port_range=(10000, 22000),
                           extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                                       "--cluster-node-timeout", "5000"))
             for n in range(primaries)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from redis import Redis
 
 from moderation.moderators import Moderators
-from moderation.redis_server import free_port
+from moderation.redis_server import EmbeddedRedis, PortTaken, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,3 +84,18 @@ def test_serve_with_embedded_redis_keeps_comments_across_restart(tmp_path: Path)
         assert _get(port, f"/v1/review/authors/{author}", token)["author"]["comments"] == 1  # type: ignore[index]
     finally:
         _stop(server)
+
+
+def test_an_embedded_redis_whose_port_was_taken_starts_on_another(tmp_path: Path) -> None:
+    chosen = EmbeddedRedis(tmp_path / "chosen", persistent=False)
+    given = EmbeddedRedis(tmp_path / "given", persistent=False, port=chosen.port)
+    with socket.socket() as squatter:
+        # Another process binds the port between free_port() and redis-server's own bind.
+        squatter.bind(("127.0.0.1", chosen.port))
+        squatter.listen()
+        taken = chosen.port
+        with chosen:
+            assert chosen.port != taken
+            assert Redis(port=chosen.port).ping()
+        with pytest.raises(PortTaken):
+            given.start(timeout=5)
