@@ -27,7 +27,7 @@ MODEL = Path(os.environ.get("MODERATION_MODEL_PATH") or DEFAULT_MODEL_PATH)
 @pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}: the service cannot start")
 def test_intake_benchmark_smoke(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "intake.py"), "--smoke", "--out", str(tmp_path)],
+        [sys.executable, str(ROOT / "bench" / "intake.py"), "--smoke", "--floor", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
     output = done.stdout + done.stderr
@@ -46,8 +46,22 @@ def test_intake_benchmark_smoke(tmp_path: Path) -> None:
     runs = results["post"]["runs"]
     assert runs["service"][0]["errors"] == 0 and runs["service"][0]["status_errors"] == 0
     assert runs["reference"][0]["errors"] == 0 and runs["reference"][0]["status_errors"] == 0
+    assert runs["floor"][0]["errors"] == 0 and runs["floor"][0]["status_errors"] == 0
+    assert results["post"]["floor_ratio"] > 0
     assert results["steady"]["service"]["errors"] == 0
     assert all(worker["rss_kb"] > 0 for worker in results["memory"][0]["workers"])
+
+
+def test_median_round_leaves_out_rounds_served_by_one_worker() -> None:
+    from bench.intake import Run, median_run
+
+    def run(rps: float, share: float) -> Run:
+        return Run("reference", "post", int(rps), 1.0, rps, 1, 1, 1, 1, 1, 0, 0, 1.0, 0.1, 0.0,
+                   top_worker_share=share)
+
+    rounds = [run(2100, 0.51), run(1000, 1.0), run(900, 0.99), run(2200, 0.55), run(2000, 0.5)]
+    assert median_run(rounds).rps == 2100
+    assert median_run([run(1000, 1.0), run(900, 0.99), run(950, 1.0)]).rps == 950  # none spread: all count
 
 
 SCORING_LAST_LINE = re.compile(r"^scoring: single_p50_ms=(\d+\.\d+) batch_per_s=(\d+)$")
