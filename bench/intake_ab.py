@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = argparse.Namespace(warmup=args.warmup, duration=args.duration, connections=8, wrk_threads=1,
                                   idle_probe=0.3)
     wrk = harness.ensure_wrk()
-    common = {"workers": 2, "worker_class": "sync", "threads": 4}
+    common: dict[str, Any] = {"workers": 2, "worker_class": "sync", "threads": 4}
     with EmbeddedRedis(out / "redis", persistent=False) as server:
         assert server.process is not None
         redis = Redis.from_url(server.url, decode_responses=True)
