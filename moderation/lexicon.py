@@ -13,11 +13,14 @@ the evaluation sets.  Words that ordinary news comments use in earnest (kill,
 shoot, rape, Nazi, terrorist, racist, crazy, hell) are left out on purpose: the
 model may still learn them in context, but the lexicon must not push them.
 Identity terms (gay, queer, black, Muslim, Jew...) are never in it; slurs are.
+A masked word counts as the word it spells ("f***ing", "a**hole", "dumb*ass"), as
+readers and comment systems mask them; so does any word holding "fuck" or "shit".
 """
 
 from __future__ import annotations
 
 import functools
+import re
 
 # One feature for the whole lexicon: per-category features generalised less well across sources.
 LEXICON_FEATURE = "<lex>"
@@ -36,7 +39,7 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
         snowflake snowflakes sheeple bigot bigots bigoted hag hags fatso twit twits git gits prat prats
         pillock pillocks muppet muppets tosser tossers bellend bellends tard tards spaz dolt dolts dork dorks
         weirdo weirdos goon goons lowlife lowlifes scum idiocy stupidity ignorance""",
-        """idiot moron stupid imbecil cretin dumbass dumbf jackass asshole arsehole dickhead douche scumbag
+        """idiot idjit moron stupid imbecil cretin dumbass dumbf jackass asshole arsehole dickhead douche scumbag
         dirtbag sleazebag sleazeball dimwit halfwit nitwit numbskull knucklehead bonehead blockhead airhead
         buffoon baffoon ignoram lunatic psychopath sociopath nutjob nutcase wacko whacko crackpot hypocrit
         libtard retard trumptard subhuman degenerat pedophil paedophil""",
@@ -44,8 +47,8 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
     "profanity": (
         """crap crappy craps damn damned goddamn dammit piss pissed pissing dick dicks cock cocks pussy
         pussies twat twats bollocks bugger wtf stfu gtfo ffs kys omfg bs""",
-        """fuck fuk fck fcuk motherf shit bullshit horseshit batshit cunt wank bitch bastard
-        f*ck f**k f*k sh*t b*tch b**ch c*nt a**hole a*shole""",
+        """fuck fuk fck fcuk fuq motherf shit bullshit horseshit batshit cunt wank bitch beotch
+        bastard""",
     ),
     "slur": (
         """hoe hoes ho fag fags dyke dykes tranny trannies kike kikes spic spics chink chinks gook gooks
@@ -67,6 +70,19 @@ _STEM_TUPLE: tuple[str, ...] = tuple(sorted(_STEMS, key=len, reverse=True))
 CATEGORIES: tuple[str, ...] = tuple(_CATEGORIES)
 
 
+# Inside a longer word these two are still the word (dipshit, dumbfuck); no English word holds them.
+_INFIXES: tuple[str, ...] = ("fuck", "shit")
+# What a masked word ("f***ing", "s**t", "a**hole") may stand for, letter for letter: the lexicon's
+# whole words, and the common forms of its stems.
+_MASKABLE_WORDS = """
+    fuck fucks fucked fucker fuckers fucking motherfucker motherfucking shit shits shitty shithead
+    bullshit cunt cunts bitch bitches bitchy bastard bastards asshole assholes arsehole dickhead
+    idiot idiots idiotic moron morons moronic stupid stupidity retard retarded nigger niggers nigga
+    faggot faggots whore whores slut sluts dumbass ass pussy
+"""
+_MASKABLE: tuple[str, ...] = tuple(sorted(_MASKABLE_WORDS.split()))
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def category(word: str) -> str | None:
     """Return the lexicon category of a normalised word form, or None when it is not in the lexicon."""
@@ -75,7 +91,33 @@ def category(word: str) -> str | None:
         return found
     if word.startswith(_STEM_TUPLE):
         return next(_STEMS[stem] for stem in _STEM_TUPLE if word.startswith(stem))
+    if any(infix in word for infix in _INFIXES):
+        return "profanity"
+    if "*" in word:
+        return _unmasked_category(word)
     return None
+
+
+def _unmasked_category(word: str) -> str | None:
+    """The category of the lexicon word a masked word spells: "dumb*ass" as "dumbass", "f***ing" as "fucking"."""
+    if not word.strip("*"):
+        return None
+    joined = word.replace("*", "")
+    found = _WORDS.get(joined) or (
+        next((_STEMS[stem] for stem in _STEM_TUPLE if joined.startswith(stem)), None) if len(joined) > 3 else None
+    )
+    if found is not None:
+        return found
+    pattern = _mask_pattern(word)
+    return next((category(candidate) for candidate in _MASKABLE if pattern.fullmatch(candidate)), None)
+
+
+def _mask_pattern(word: str) -> re.Pattern[str]:
+    # classifier.normalise_word shortens any run of three or more "*" to two, so "**" stands for 2 or more letters.
+    return re.compile("".join(
+        re.escape(part) if not part.startswith("*") else ("." if len(part) == 1 else ".{2,}")
+        for part in re.findall(r"\*+|[^*]+", word)
+    ))
 
 
 def in_lexicon(word: str) -> bool:

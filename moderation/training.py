@@ -437,7 +437,9 @@ def model_card(metadata: dict[str, Any]) -> str:
         "abusive:",
         "",
         f"- a lexicon of English insults, profanity and slurs: each lexicon word also emits one shared feature, "
-        f"its idf multiplied by {LEXICON_WEIGHT:g}, so an insult seen in one source is recognised in another;",
+        f"its idf multiplied by {LEXICON_WEIGHT:g}, so an insult seen in one source is recognised in another. "
+        "Masked words (f***ing, a**hole) count as the word they spell, and words holding fuck or shit "
+        "(dipshit) count as profanity;",
         "- identity words (gay, Muslim, Black, immigrant, women...) are masked: no feature contains them, so a "
         "comment that says who its writer is cannot score higher for it. Hate against a group is found by what "
         "is said about the group, not by its name.",

@@ -327,6 +327,16 @@ def test_lexicon_words_share_one_feature(shipped: Classifier) -> None:
     assert shipped.score("You nincompoop nitwit.").abuse > shipped.score("You councillor mayor.").abuse
 
 
+@pytest.mark.parametrize("written", ["f***ing", "s**t", "a**hole", "dumb*asses", "p***y", "dipshit", "dumbfuck"])
+def test_masked_and_compound_profanity_is_in_the_lexicon(written: str) -> None:
+    assert category(normalise_word(written)) is not None
+
+
+@pytest.mark.parametrize("written", ["****", "*really*", "class", "mishap", "assess", "scunthorpe"])
+def test_masks_and_lookalikes_alone_are_not(written: str) -> None:
+    assert category(normalise_word(written)) is None
+
+
 def test_sentences_split_with_offsets() -> None:
     text = "Fine piece. You are a moron!\nWhy? Because the budget is late again."
     spans = split_sentences(text)
