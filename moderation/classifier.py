@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, in_lexicon, is_identity
+from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, PROMO_TERMS, in_lexicon, is_identity
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "comment-model.skops"
 ARTIFACT_FORMAT = 2
@@ -210,6 +210,8 @@ def subword_features(word: str) -> list[str]:
     features = char_grams(word)
     if not word.startswith("<") and in_lexicon(word):
         features.append(LEXICON_FEATURE)
+    elif word in PROMO_TERMS:
+        features.append(PROMO_FEATURE)
     return features
 
 

@@ -30,7 +30,7 @@ from moderation.classifier import (
     tokenize,
 )
 from moderation.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
-from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, category
+from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, category
 from tests.conftest import DATA_DIR as TRAINING_DATA
 
 DATA_DIR = TRAINING_DATA
@@ -325,6 +325,14 @@ def test_lexicon_words_share_one_feature(shipped: Classifier) -> None:
     assert LEXICON_FEATURE in shipped.vectorizer.vocabulary_
     # A rare insult is carried by what the common ones taught.
     assert shipped.score("You nincompoop nitwit.").abuse > shipped.score("You councillor mayor.").abuse
+
+
+def test_the_promotion_feature_speaks_for_spam_only(shipped: Classifier) -> None:
+    assert PROMO_FEATURE in subword_features("subscribe")
+    assert PROMO_FEATURE not in subword_features("casino")  # a news topic too: not a promotion word
+    column = shipped.vectorizer.vocabulary_[PROMO_FEATURE]
+    spam, abuse = shipped._weights[column]
+    assert spam > 0 and abuse == 0.0
 
 
 @pytest.mark.parametrize("written", ["f***ing", "s**t", "a**hole", "dumb*asses", "p***y", "dipshit", "dumbfuck"])
