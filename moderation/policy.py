@@ -11,6 +11,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from moderation.threats import find_threats
+
 ArticleMode = Literal["open", "premoderated", "closed"]
 Status = Literal["published", "pending", "rejected"]
 
@@ -34,6 +36,8 @@ class Policy(BaseModel):
     blocked_terms: tuple[str, ...] = Field(default=(), max_length=5000)
     suspect_terms: tuple[str, ...] = Field(default=(), max_length=5000)
     hold_new_authors: bool = True
+    # Hold comments that threaten violence against a person (see moderation.threats), whatever the scores.
+    hold_threats: bool = True
     default_article_mode: ArticleMode = "open"
     # The same text from the same author within the window is rejected; from this many different
     # authors within the window, it is held as coordinated.
@@ -160,6 +164,10 @@ def decide(
     blocked = find_terms(text, policy.blocked_terms)
     if blocked:
         rejects.append(Reason("blocked_term", words=blocked))
+    if policy.hold_threats:
+        threats = tuple(Word(start, end, text[start:end], 1.0) for start, end in find_threats(text))
+        if threats:
+            holds.append(Reason("threat", words=threats))
     for code, score, words, hold, reject in (
         ("spam", assessment.spam, assessment.spam_words, policy.spam_hold, policy.spam_reject),
         ("abuse", assessment.abuse, assessment.abuse_words, policy.abuse_hold, policy.abuse_reject),

@@ -72,3 +72,38 @@ def test_policy_refuses_hold_above_reject() -> None:
         Policy(spam_hold=0.9, spam_reject=0.5)
     with pytest.raises(ValidationError):
         Policy(abuse_hold=1.5)
+
+
+THREATS = [
+    ("I know where you live and I'm coming for you.", ["I know where you live", "I'm coming for you"]),
+    ("Someone should put a bullet in this reporter.", ["Someone should put a bullet"]),
+    ("I hope your whole family dies in a fire.", ["hope your whole family dies"]),
+    ("People like you should be shot.", ["People like you should be shot"]),
+    ("We\u2019re going to hunt you down.", ["We\u2019re going to hunt you"]),
+    ("keep it up and i will kill u", ["i will kill u"]),
+]
+
+
+@pytest.mark.parametrize(("text", "phrases"), THREATS)
+def test_threats_are_held_with_their_phrases(text: str, phrases: list[str]) -> None:
+    held = verdict(Policy(), text=text)
+    assert (held.status, held.codes) == ("pending", ("threat",))
+    assert [w.text for w in held.reasons[0].words] == phrases
+    assert all(text[w.start:w.end] == w.text for w in held.reasons[0].words)
+
+
+@pytest.mark.parametrize("text", [
+    "The suspect was shot by police after he threatened to kill his neighbour.",
+    "Russia's invasion has killed thousands of Ukrainian civilians.",
+    "We are going to beat them on Saturday, mark my words.",
+    "I will find you a better source than this one.",
+    "Gun owners should keep a bullet in the chamber only at the range.",
+    "You should be proud of this town. I hope you enjoy the festival.",
+    "The death penalty debate: should the killer be executed?",
+])
+def test_crime_reporting_sport_and_ordinary_talk_are_not_threats(text: str) -> None:
+    assert verdict(Policy(), text=text).status == "published"
+
+
+def test_the_threat_rule_can_be_turned_off() -> None:
+    assert verdict(Policy(hold_threats=False), text="People like you should be shot.").status == "published"
