@@ -68,6 +68,7 @@ REASON_LABELS = {
     "premoderated_article": "Premoderated article",
     "duplicate": "Duplicate",
     "new_author": "New author",
+    "threat": "Threat of violence",
 }
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
 CLAIMABLE = ("pending", "reported")

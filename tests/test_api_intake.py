@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -233,3 +234,13 @@ def test_policy_is_read_once_until_it_changes(app: Flask, redis: Redis, open_pol
     assert changed.max_links == 5 and changed is not first
     open_policy.set_article_mode("budget-2026", "closed", "admin")
     assert policies.for_article("budget-2026") == (changed, "closed")
+
+
+def test_a_threat_is_held_with_the_phrase_marked(client: FlaskClient, app: Flask, open_policy: PolicyStore) -> None:
+    body = "Nice article. I know where you live, journalist."
+    receipt = client.post("/v1/comments", json=comment(body=body)).get_json()
+    assert receipt["status"] == "pending"
+    record = app.extensions["moderation"].store.get(receipt["id"])
+    assert record["status"] == "pending" and "threat" in record["reason_codes"].split(",")
+    threat = next(reason for reason in json.loads(record["reasons"]) if reason["code"] == "threat")
+    assert [body[w["start"]:w["end"]] for w in threat["words"]] == ["I know where you live"]
