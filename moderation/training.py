@@ -453,7 +453,7 @@ def model_card(metadata: dict[str, Any]) -> str:
         f"{CALIBRATION_FOLDS}-fold out-of-fold scores. The calibrated heads are linear, so a word's evidence "
         "weight is its exact share of the log-odds.",
         "",
-        "Two pieces of knowledge are written by hand (`moderation/lexicon.py`), because the public data sets "
+        "Three pieces of knowledge are written by hand (`moderation/lexicon.py`), because the public data sets "
         "each speak one register and a model learns which set a text came from as readily as whether it is "
         "abusive:",
         "",
@@ -461,6 +461,9 @@ def model_card(metadata: dict[str, Any]) -> str:
         f"its idf multiplied by {LEXICON_WEIGHT:g}, so an insult seen in one source is recognised in another. "
         "Masked words (f***ing, a**hole) count as the word they spell, and words holding fuck or shit "
         "(dipshit) count as profanity;",
+        f"- a short list of promotion words (subscribe, channel, coupon, voucher, viagra, dm...) that share "
+        f"one feature, its idf multiplied by {PROMO_WEIGHT:g}, which only the spam head weighs; topic words "
+        "that news comments use in earnest (casino, crypto, free, win, prize) are not in it;",
         "- identity words (gay, Muslim, Black, immigrant, women...) are masked: no feature contains them, so a "
         "comment that says who its writer is cannot score higher for it. Hate against a group is found by what "
         "is said about the group, not by its name.",
@@ -472,6 +475,8 @@ def model_card(metadata: dict[str, Any]) -> str:
         "- Not for deciding alone to remove a comment or sanction a reader, and not for judging people, "
         "dialects or topics. A held comment must reach a human.",
         "- Expected to be retrained with the site's own moderator decisions (`moderation train --decisions`).",
+        "- Threats written in plain words (\"I know where you live\") are not what the abuse score measures; the "
+        "service's policy holds them by rule (`moderation/threats.py`, reason `threat`).",
         "",
         "## Headline: ours beside alt-profanity-check",
         "",
