@@ -92,16 +92,20 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _cpu_ticks() -> list[int]:
+    """All CPUs' ticks since boot, from /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal."""
+    return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+
+
 def _cpu_times() -> tuple[int, int]:
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields[:8]), idle
+    fields = _cpu_ticks()
+    return sum(fields), fields[3] + fields[4]
 
 
 def _steal_times() -> tuple[int, int]:
-    """(all CPU ticks, ticks the hypervisor gave to other guests) since boot, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(fields[:8]), fields[7]
+    """(all CPU ticks, ticks the hypervisor gave to other guests) since boot."""
+    fields = _cpu_ticks()
+    return sum(fields), fields[7]
 
 
 def background_busy(seconds: float = 1.0) -> float:

@@ -102,10 +102,7 @@ def _unmasked_category(word: str) -> str | None:
     """The category of the lexicon word a masked word spells: "dumb*ass" as "dumbass", "f***ing" as "fucking"."""
     if not word.strip("*"):
         return None
-    joined = word.replace("*", "")
-    found = _WORDS.get(joined) or (
-        next((_STEMS[stem] for stem in _STEM_TUPLE if joined.startswith(stem)), None) if len(joined) > 3 else None
-    )
+    found = category(word.replace("*", ""))  # "*" as a separator: "dumb*ass"
     if found is not None:
         return found
     pattern = _mask_pattern(word)

@@ -223,3 +223,14 @@ def test_erasure_removes_name_and_email_keeps_decision(client: FlaskClient, mode
     after = client.get(f"/v1/comments/{comment_id}", headers=moderator).get_json()
     assert after["email"] == "" and after["name"] == "[erased]" and after["decision"] == "approve"
     assert client.get(f"/v1/comments/{comment_id}").get_json()["name"] == "[erased]"
+
+
+def test_the_threat_rule_is_policy(client: FlaskClient, admin: dict[str, str]) -> None:
+    threat = "People like you should be shot."
+    assert client.patch("/v1/policy", json={"hold_new_authors": False}, headers=admin).status_code == 200
+    assert post(client, threat)["status"] == "pending"
+    bad = client.patch("/v1/policy", json={"hold_threats": "maybe"}, headers=admin)
+    assert bad.status_code == 422 and [e["field"] for e in bad.get_json()["errors"]] == ["hold_threats"]
+    assert client.get("/v1/policy", headers=admin).get_json()["policy"]["hold_threats"] is True  # unchanged
+    assert client.patch("/v1/policy", json={"hold_threats": False}, headers=admin).status_code == 200
+    assert post(client, threat, email="b@example.com")["status"] == "published"
