@@ -10,6 +10,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && /venv/bin/pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt
 COPY moderation ./moderation
 COPY api ./api
+COPY moderation_cli ./moderation_cli
 COPY models ./models
 RUN /venv/bin/pip install --no-cache-dir --no-deps .
 

@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
 @lru_cache(maxsize=4)
 def load_model(path: str | None) -> Scorer:
     """Load a model artifact once per process; with preload_app, once before gunicorn forks."""
-    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
 
     model = Classifier.load(Path(path) if path else DEFAULT_MODEL_PATH)
     _release_loading_garbage()

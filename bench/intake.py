@@ -261,7 +261,7 @@ def service_launch(
     env = base_env(redis_url, data_dir, port, workers)
     log = tmp / f"{tag}.log"
     if worker_class == "sync" and preload:
-        command = [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}",
+        command = [sys.executable, "-m", "moderation_cli", "serve", "--bind", f"127.0.0.1:{port}",
                    "--workers", str(workers)]
         how = f"moderation serve --workers {workers} (sync)"
     else:

@@ -23,14 +23,14 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from moderation.classifier import Classifier  # noqa: E402
-from moderation.datasets import SOURCES, Example, load_all  # noqa: E402
 from moderation.decisions import all_decisions, read_import, store_imported  # noqa: E402
 from moderation.keys import Keys  # noqa: E402
+from moderation.model.classifier import Classifier  # noqa: E402
+from moderation.model.datasets import SOURCES, Example, load_all  # noqa: E402
+from moderation.model.training import SITE_SOURCE, fit_model  # noqa: E402
 from moderation.redis_client import connect  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
 from moderation.store import CommentStore  # noqa: E402
-from moderation.training import SITE_SOURCE, fit_model  # noqa: E402
 
 
 def auc(labels: list[int], scores: list[float]) -> float | None:

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from moderation.classifier import Classifier  # noqa: E402
 from moderation.comments import NewComment, Origin, author_key  # noqa: E402
 from moderation.keys import Keys  # noqa: E402
+from moderation.model.classifier import Classifier  # noqa: E402
 from moderation.policy import Assessment, Decision, Policy, Reason  # noqa: E402
 from moderation.redis_client import connect  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402

@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/scoring.py [--comments 30000] [--single 3000] [--repeats 3] [--workers 2]
                                          [--synthetic] [--smoke]
 
-The corpus is the public training texts of 50-400 characters (`moderation.datasets.load_all` over
+The corpus is the public training texts of 50-400 characters (`moderation.model.datasets.load_all` over
 ../shared/data) when present, else news comments synthesised from a built-in list with variation.
 Printed: the reference, i.e. the same model through scikit-learn (`clf.vectorizer.transform` then each
 head's `predict_proba`), one comment at a time (median) and as one batch (comments/s); then ours:
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from moderation.classifier import HEADS, PARALLEL_MIN_TEXTS, Classifier  # noqa: E402
+from moderation.model.classifier import HEADS, PARALLEL_MIN_TEXTS, Classifier  # noqa: E402
 
 DATA_DIR = ROOT.parent / "shared" / "data"
 MIN_CHARS, MAX_CHARS = 50, 400
@@ -95,7 +95,7 @@ def corpus(count: int, synthetic: bool) -> tuple[list[str], str]:
     """Return count realistic comments and where they came from."""
     if not synthetic and DATA_DIR.is_dir():
         try:
-            from moderation.datasets import load_all
+            from moderation.model.datasets import load_all
 
             texts = [e.text for e in load_all(DATA_DIR) if MIN_CHARS <= len(e.text) <= MAX_CHARS]
         except Exception as error:  # the data or its loader may be mid-change: the bench still runs

@@ -36,7 +36,7 @@ class UnknownModel(LookupError):
 
 
 def _load(path: Path) -> Model:
-    from moderation.classifier import Classifier
+    from moderation.model.classifier import Classifier
 
     return cast(Model, Classifier.load(path))
 

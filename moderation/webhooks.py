@@ -724,7 +724,7 @@ def _cmd_deliveries(args: argparse.Namespace) -> None:
 def add_cli(subparsers: Any) -> None:
     """Register `moderation webhooks run|add|list|remove|deliveries` on the CLI's subparsers.
 
-    Each action sets `run` to its handler, as moderation/cli.py's `main` expects (`args.run(args)`).
+    Each action sets `run` to its handler, as moderation_cli/__init__.py's `main` expects (`args.run(args)`).
     """
     defaults = WorkerSettings()
     p = subparsers.add_parser("webhooks", help="signed webhooks: manage subscriptions, run the delivery worker")

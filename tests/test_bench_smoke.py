@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.classifier import DEFAULT_MODEL_PATH
+from moderation.model.classifier import DEFAULT_MODEL_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_LINE = re.compile(r"^intake: ratio=(\d+\.\d+) service_rps=(\d+) p99_ms=(\d+\.\d+)$")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.classifier import (
+from moderation.model.classifier import (
     _TOKEN,
     DEFAULT_MODEL_PATH,
     EVIDENCE_FLOOR,
@@ -29,8 +29,8 @@ from moderation.classifier import (
     token_forms,
     tokenize,
 )
-from moderation.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
-from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, category
+from moderation.model.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
+from moderation.model.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, category
 from tests.conftest import DATA_DIR as TRAINING_DATA
 
 DATA_DIR = TRAINING_DATA
@@ -169,7 +169,7 @@ def test_cleaning_removes_source_artefacts() -> None:
 
 @needs_training_data
 def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None:
-    from moderation.training import train_model
+    from moderation.model.training import train_model
 
     out = tmp_path / "comment-model.skops"
     site = [Example(f"reader comment {i} about the council vote", "site", 0, 0) for i in range(10)]
@@ -198,8 +198,8 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
 
 @needs_training_data
 def test_training_is_deterministic_given_the_seed() -> None:
-    from moderation.datasets import load_all
-    from moderation.training import fit_model, subsample
+    from moderation.model.datasets import load_all
+    from moderation.model.training import fit_model, subsample
 
     sample = subsample(load_all(DATA_DIR, ("sms", "davidson")), 150, seed=1)
     sample.append(Example("a site moderator's call", "site", 0, 1))
@@ -250,9 +250,9 @@ def test_tfidf_matches_the_vectorizer(shipped: Classifier) -> None:
 
 
 def test_parallel_probabilities_equal_one_process(shipped: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
-    import moderation.classifier
+    import moderation.model.classifier
 
-    monkeypatch.setattr(moderation.classifier, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(moderation.model.classifier, "PARALLEL_MIN_TEXTS", 10)
     texts = VARIED * 3
     np.testing.assert_array_equal(shipped.probabilities(texts, workers=2), shipped.probabilities(texts))
     assert shipped.probabilities(texts[:5], workers=2).shape == (5, 2)
@@ -301,7 +301,7 @@ def test_fast_token_patterns_find_what_the_original_does_on_varied_texts() -> No
 @needs_training_data
 @pytest.mark.data
 def test_fast_token_patterns_find_what_the_original_does_on_the_public_texts() -> None:
-    from moderation.datasets import load_all
+    from moderation.model.datasets import load_all
 
     texts = [example.text for example in load_all(DATA_DIR)]
     assert [text for text in texts if _spans(_pattern_for(text), text) != _spans(_ORIGINAL_TOKEN, text)] == []

@@ -11,9 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.cli import main
 from moderation.keys import Keys
 from moderation.moderators import Moderators
+from moderation_cli import main
 
 
 def test_moderators_add_list_revoke(redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch,

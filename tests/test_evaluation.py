@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moderation import evalsets, evaluation
-from moderation.classifier import Classifier, Evidence, Scores
-from moderation.cli import main
-from moderation.datasets import CIVIL_SPAN_FILES, SOURCE_FILES, SPAM_SOURCES
+from moderation.model import evalsets, evaluation
+from moderation.model.classifier import Classifier, Evidence, Scores
+from moderation.model.datasets import CIVIL_SPAN_FILES, SOURCE_FILES, SPAM_SOURCES
 from moderation.policy import Policy
+from moderation_cli import main
 from tests.conftest import DATA_DIR, needs_data
 
 ROWS_PER_FILE = 120

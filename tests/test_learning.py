@@ -14,15 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.classifier import DEFAULT_MODEL_PATH
-from moderation.cli import main
 from moderation.decisions import all_decisions
 from moderation.keys import Keys
+from moderation.model.classifier import DEFAULT_MODEL_PATH
 from moderation.policy import Policy
 from moderation.policy_store import PolicyStore
 from moderation.registry import LiveModels, ModelRegistry
 from moderation.rescore import Rescorer
 from moderation.store import CommentStore
+from moderation_cli import main
 
 SPAM = "WIN a FREE iPhone!!! Click http://bit.ly/free-prize now to claim your cash prize, text WIN to 80086"
 

@@ -60,7 +60,7 @@ def test_served_logs_are_json_lines_and_metrics_add_up_over_workers(tmp_path: Pa
     env.update(MODERATION_DATA_DIR=str(tmp_path), MODERATION_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
                MODERATION_RATE_LIMITS="off")
     log_file = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "moderation.cli", "serve"], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "moderation_cli", "serve"], cwd=ROOT, env=env,
                               stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

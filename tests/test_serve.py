@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _start(data_dir: Path, port: int, redis_port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(MODERATION_DATA_DIR=str(data_dir), MODERATION_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1")
-    command = [sys.executable, "-m", "moderation.cli", "serve", "--redis-port", str(redis_port)]
+    command = [sys.executable, "-m", "moderation_cli", "serve", "--redis-port", str(redis_port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60

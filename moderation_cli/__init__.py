@@ -119,8 +119,8 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
 
 def score(args: argparse.Namespace) -> None:
     """Score a CSV or JSON Lines file and write every input column plus the verdict."""
-    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.intake import assess
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.policy import Policy, decide
 
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
@@ -158,10 +158,10 @@ def _default_data() -> Path:
 
 def site_examples() -> list[Any]:
     """The site's own decisions (moderators' and imported) as training examples, less the held-out fifth."""
-    from moderation.datasets import Example
     from moderation.decisions import all_decisions
+    from moderation.model.datasets import Example
+    from moderation.model.training import SITE_SOURCE
     from moderation.store import CommentStore
-    from moderation.training import SITE_SOURCE
 
     decisions = all_decisions(CommentStore(_redis(), _keys()))
     # The site is one more source, weighed SITE_WEIGHT times a whole public corpus however few its rows.
@@ -170,8 +170,8 @@ def site_examples() -> list[Any]:
 
 
 def train(args: argparse.Namespace) -> None:
-    from moderation.classifier import DEFAULT_MODEL_PATH
-    from moderation.training import train_model
+    from moderation.model.classifier import DEFAULT_MODEL_PATH
+    from moderation.model.training import train_model
 
     extra = site_examples() if args.decisions else None
     if args.decisions:
@@ -200,7 +200,7 @@ def _label(value: Any) -> int | None:
 
 def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: str) -> list[Any]:
     """A labelled CSV or JSON Lines file as Examples (source: the file's name); a head without its column is None."""
-    from moderation.datasets import Example
+    from moderation.model.datasets import Example
 
     rows = list(_rows(path))
     if rows and text_column not in rows[0]:
@@ -219,8 +219,8 @@ def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: 
 
 def evaluate(args: argparse.Namespace) -> None:
     """Evaluate a model on the written sets, identity templates, public sets and labelled files; print a report."""
-    from moderation import evaluation
-    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.model import evaluation
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.policy import Policy
 
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
@@ -250,7 +250,7 @@ def _registry() -> Any:
 
 def _model(spec: str | None) -> Any:
     """A model by version, by artifact path, or `live` (the promoted one, else the shipped one)."""
-    from moderation.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
 
     if spec and Path(spec).suffix == ".skops":
         return Classifier.load(Path(spec))
@@ -436,6 +436,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     args.run(args)
 
-
-if __name__ == "__main__":
-    main()

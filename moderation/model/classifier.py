@@ -35,9 +35,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from moderation.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, PROMO_TERMS, in_lexicon, is_identity
+from moderation.model.lexicon import (
+    IDENTITY_TOKEN,
+    LEXICON_FEATURE,
+    PROMO_FEATURE,
+    PROMO_TERMS,
+    in_lexicon,
+    is_identity,
+)
 
-DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "comment-model.skops"
+DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[2] / "models" / "comment-model.skops"
 ARTIFACT_FORMAT = 2
 HEADS: tuple[str, ...] = ("spam", "abuse")
 MAX_EVIDENCE = 5
@@ -47,7 +54,7 @@ MAX_EVIDENCE = 5
 EVIDENCE_FLOOR = 0.3
 CHAR_NGRAMS: tuple[int, int] = (3, 5)
 
-# Exactly the types a model written by moderation.training contains; skops
+# Exactly the types a model written by moderation.model.training contains; skops
 # refuses to load a file holding anything else.
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration.CalibratedClassifierCV",
@@ -352,7 +359,7 @@ class Classifier:
     metadata: dict[str, Any]
 
     def __init__(self, model: dict[str, Any], metadata: dict[str, Any] | None = None, version: str = "dev") -> None:
-        """Wrap a model dict as written by moderation.training: features, idf and one head per name in HEADS."""
+        """Wrap a model dict as written by moderation.model.training: features, idf and one head per name in HEADS."""
         if model.get("format") != ARTIFACT_FORMAT:
             raise ModelIntegrityError(f"unsupported artifact format {model.get('format')!r}")
         self.metadata = dict(metadata or {})

@@ -2,7 +2,7 @@
 
 What `moderation evaluate` reports, most trustworthy first:
 
-1. the sets written for this project (`moderation.evalsets`), which no model here was trained on:
+1. the sets written for this project (`moderation.model.evalsets`), which no model here was trained on:
    abuse and spam ranking, and the share of civil news comments the default policy would hold;
 2. identity-term templates (Dixon et al. 2018): false-positive rate per identity term, subgroup AUCs;
 3. leave-one-source-out numbers on the public sets (from the model's metadata) beside
@@ -30,9 +30,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from moderation import evalsets
-from moderation.classifier import HEADS, Classifier, Scores, tokenize
-from moderation.datasets import (
+from moderation.model import evalsets
+from moderation.model.classifier import HEADS, Classifier, Scores, tokenize
+from moderation.model.datasets import (
     ABUSE_SOURCES,
     CIVIL_SPAN_FILES,
     SOURCES,
@@ -43,7 +43,7 @@ from moderation.datasets import (
     load_civil_spans,
     source_files,
 )
-from moderation.lexicon import in_lexicon
+from moderation.model.lexicon import in_lexicon
 from moderation.policy import Assessment, Policy, Word, decide
 
 REFERENCE_NAME = "alt-profanity-check"
@@ -493,7 +493,7 @@ def _word_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 def lexicon_spans(text: str) -> set[int]:
-    """Return the offsets of every word of the project's lexicon (moderation.lexicon): the trivial baseline."""
+    """Return the offsets of every word of the project's lexicon (moderation.model.lexicon): the trivial baseline."""
     return offsets((start, end) for form, start, end in tokenize(text) if in_lexicon(form))
 
 
@@ -670,7 +670,7 @@ def format_report(result: dict[str, Any]) -> str:
         "## Written sets (never trained on)",
         "",
         f"{sizes['news_comments']} civil news comments against {sizes['abusive_comments']} abusive ones "
-        f"(abuse) and {sizes['spam_comments']} spam comments (spam), from `moderation.evalsets`.",
+        f"(abuse) and {sizes['spam_comments']} spam comments (spam), from `moderation.model.evalsets`.",
         "",
         *_table(_HEAD_HEADER, [*_head_rows("abuse", written["abuse"], status),
                                *_head_rows("spam", written["spam"], None)]),
