@@ -23,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
 from api.services import Services
+from moderation.api_keys import ApiKeys
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
@@ -50,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # Flask-Limiter syntax, per IP and per email; `off` turns them off for benchmarks and load tests.
     "RATE_LIMITS": "5/minute;50/day",
     "REPORT_RATE_LIMITS": "10/minute;100/day",
+    # Per API key, on the drop-in surfaces (Perspective, Akismet); Flask-Limiter syntax, `off` as above.
+    "API_KEY_RATE_LIMITS": "3000/minute",
 }
 
 
@@ -162,6 +165,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         store=store,
         policies=policies,
         moderators=Moderators(redis, keys),
+        api_keys=ApiKeys(redis, keys),
         models=models,
         registry=registry,
         intake=Intake(store, policies, models, secret, float(app.config["ORIGIN_RETENTION_DAYS"]) * 86400),

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from redis import Redis
 
+from moderation.api_keys import ApiKeys
 from moderation.intake import Intake
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
@@ -21,6 +22,7 @@ class Services:
     store: CommentStore
     policies: PolicyStore
     moderators: Moderators
+    api_keys: ApiKeys
     models: LiveModels
     registry: ModelRegistry
     intake: Intake

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
+from moderation.model.signals import NO_AUTHOR, Author, Signal
 from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
 from moderation.redis_client import EarlyReads
@@ -43,25 +44,28 @@ class _Scores(Protocol):
     def spam_words(self) -> tuple[_Evidence, ...]: ...
     @property
     def abuse_words(self) -> tuple[_Evidence, ...]: ...
+    @property
+    def spam_signals(self) -> tuple[Signal, ...]: ...
 
 
 class Scorer(Protocol):
-    """A model as intake needs it: a version, and scores with the words behind them."""
+    """A model as intake needs it: a version, and scores with the words and signals behind them."""
 
     @property
     def version(self) -> str: ...
 
-    def score(self, text: str) -> _Scores: ...
+    def score(self, text: str, author: Author = ...) -> _Scores: ...
 
 
-def assess(scorer: Scorer, text: str) -> Assessment:
-    """The model's scores for `text`, with the words behind them."""
-    scores = scorer.score(text)
+def assess(scorer: Scorer, text: str, author: Author = NO_AUTHOR) -> Assessment:
+    """The model's scores for a comment's text and its author's fields, with the evidence behind them."""
+    scores = scorer.score(text, author)
 
     def words(evidence: tuple[_Evidence, ...]) -> tuple[Word, ...]:
         return tuple(Word(e.start, e.end, e.text, e.weight) for e in evidence)
 
-    return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words))
+    return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words),
+                      tuple(scores.spam_signals))
 
 
 def poster_status(status: str) -> str:
@@ -131,12 +135,13 @@ class Intake:
         try:
             models = self.models.current()
             started = time.perf_counter()
-            assessment = assess(models.live, comment.body)
+            author = Author(comment.name, comment.email)
+            assessment = assess(models.live, comment.body, author)
             scoring_seconds = time.perf_counter() - started
             shadow: dict[str, str] = {}
             if models.shadow is not None:
                 # Recorded beside the live scores for `moderation models compare`; never acted on.
-                trial = models.shadow.score(comment.body)
+                trial = models.shadow.score(comment.body, author)
                 shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
                           "shadow_abuse": f"{trial.abuse:.6f}"}
             replies = reads.replies()

@@ -86,6 +86,14 @@ class Keys:
         return f"{self.prefix}moderator-names"
 
     @property
+    def api_keys(self) -> str:
+        return f"{self.prefix}api-keys"
+
+    @property
+    def api_key_names(self) -> str:
+        return f"{self.prefix}api-key-names"
+
+    @property
     def policy_audit(self) -> str:
         return f"{self.prefix}policy-audit"
 

@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from moderation.model.signals import Signal
 from moderation.threats import find_threats
 
 ArticleMode = Literal["open", "premoderated", "closed"]
@@ -68,9 +69,11 @@ class Reason:
     code: str
     score: float | None = None
     words: tuple[Word, ...] = ()
+    # Spam evidence outside the words: a shortened link, a name that reads as an advert, a throwaway email...
+    signals: tuple[Signal, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        entry: dict[str, object] = {
             "code": self.code,
             "score": self.score,
             "words": [
@@ -78,6 +81,13 @@ class Reason:
                 for w in self.words
             ],
         }
+        if self.signals:
+            entry["signals"] = [
+                {"code": s.code, "field": s.field, "text": s.text, "weight": round(s.weight, 4),
+                 "start": s.start, "end": s.end}
+                for s in self.signals
+            ]
+        return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,7 @@ class Assessment:
     abuse: float
     spam_words: tuple[Word, ...] = ()
     abuse_words: tuple[Word, ...] = ()
+    spam_signals: tuple[Signal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +179,15 @@ def decide(
         threats = tuple(Word(start, end, text[start:end], 1.0) for start, end in find_threats(text))
         if threats:
             holds.append(Reason("threat", words=threats))
-    for code, score, words, hold, reject in (
-        ("spam", assessment.spam, assessment.spam_words, policy.spam_hold, policy.spam_reject),
-        ("abuse", assessment.abuse, assessment.abuse_words, policy.abuse_hold, policy.abuse_reject),
+    for code, score, words, signals, hold, reject in (
+        ("spam", assessment.spam, assessment.spam_words, assessment.spam_signals, policy.spam_hold,
+         policy.spam_reject),
+        ("abuse", assessment.abuse, assessment.abuse_words, (), policy.abuse_hold, policy.abuse_reject),
     ):
         if score >= reject:
-            rejects.append(Reason(code, round(score, 4), words))
+            rejects.append(Reason(code, round(score, 4), words, signals))
         elif score >= hold:
-            holds.append(Reason(code, round(score, 4), words))
+            holds.append(Reason(code, round(score, 4), words, signals))
     links = count_links(text)
     if links > policy.max_links:
         holds.append(Reason("links", float(links)))

@@ -18,6 +18,7 @@ from redis import Redis
 
 from moderation.comments import now_iso
 from moderation.keys import Keys
+from moderation.model.signals import NO_AUTHOR, Author
 from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class Model(Protocol):
     @property
     def version(self) -> str: ...
 
-    def score(self, text: str) -> Any: ...
+    def score(self, text: str, author: Author = ...) -> Any: ...
 
 
 class UnknownModel(LookupError):
@@ -175,8 +176,8 @@ class LiveModels:
             self._refresh()
         return self._models
 
-    def score(self, text: str) -> Any:
-        return self.current().live.score(text)
+    def score(self, text: str, author: Author = NO_AUTHOR) -> Any:
+        return self.current().live.score(text, author)
 
     def _get(self, version: str | None) -> Model | None:
         if version is None:

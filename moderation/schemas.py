@@ -205,12 +205,24 @@ class Evidence(BaseModel):
     weight: float
 
 
+class SignalEvidence(BaseModel):
+    """Spam evidence outside the words, read from one form field (a span of it when the field is the body)."""
+
+    code: str
+    field: Literal["body", "name", "email", "website", "author"]
+    text: str
+    weight: float
+    start: int = 0
+    end: int = 0
+
+
 class Reason(BaseModel):
-    """Why a comment was held: the score or rule that fired, and the words that weighed most."""
+    """Why a comment was held: the score or rule that fired, the words that weighed most, other spam signals."""
 
     code: str
     score: float | None = None
     words: list[Evidence] = []
+    signals: list[SignalEvidence] = []
 
 
 class Scores(BaseModel):

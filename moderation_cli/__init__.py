@@ -101,6 +101,29 @@ def moderators(args: argparse.Namespace) -> None:
         print(f"revoked {args.name}")
 
 
+# -- API keys --------------------------------------------------------------------------------------
+
+
+def api_keys(args: argparse.Namespace) -> None:
+    from moderation.api_keys import ApiKeyExists, ApiKeys, BadKeyName
+
+    accounts = ApiKeys(_redis(), _keys())
+    if args.action == "add":
+        try:
+            print(accounts.add(args.name))
+        except ApiKeyExists:
+            sys.exit(f"an API key named {args.name!r} exists; revoke it first")
+        except BadKeyName:
+            sys.exit(f"{args.name!r}: a key's name is 1-64 letters, digits, '.', '-' or '_'")
+    elif args.action == "list":
+        for key in accounts.list():
+            print(f"{key.name}\t{key.created_at}")
+    elif args.action == "revoke":
+        if not accounts.revoke(args.name):
+            sys.exit(f"no API key {args.name!r}")
+        print(f"revoked {args.name}")
+
+
 # -- score -----------------------------------------------------------------------------------------
 
 
@@ -362,6 +385,13 @@ def parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a moderator's token at once")
     revoke.add_argument("name")
     p.set_defaults(run=moderators)
+
+    p = commands.add_parser("api-keys", help="add, list or revoke keys for the Perspective and Akismet surfaces")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("add", help="create a key and print it (shown once)").add_argument("name")
+    actions.add_parser("list", help="list keys by name")
+    actions.add_parser("revoke", help="stop a key working at once").add_argument("name")
+    p.set_defaults(run=api_keys)
 
     p = commands.add_parser("score", help="score a CSV or JSON Lines file of comments")
     p.add_argument("file")

@@ -82,3 +82,27 @@ def test_the_api_and_the_score_command_give_the_same_scores(client: FlaskClient,
         spam, abuse = redis.hmget(Keys().comment(comment_id), "spam", "abuse")
         assert float(spam) == pytest.approx(float(row["spam"]), abs=1e-4)
         assert float(abuse) == pytest.approx(float(row["abuse"]), abs=1e-4)
+
+
+def test_api_keys_add_list_revoke(redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from moderation.api_keys import ApiKeys
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    main(["api-keys", "add", "coral-prod"])
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("mk_")
+    assert key not in str(redis.hgetall(Keys().api_keys))  # only the hash is stored
+    found = ApiKeys(redis).authenticate(key)
+    assert found is not None and found.name == "coral-prod"
+    main(["api-keys", "list"])
+    assert capsys.readouterr().out.startswith("coral-prod\t")
+    with pytest.raises(SystemExit, match="exists"):
+        main(["api-keys", "add", "coral-prod"])
+    with pytest.raises(SystemExit, match="letters"):
+        main(["api-keys", "add", "bad name!"])
+    main(["api-keys", "revoke", "coral-prod"])
+    assert ApiKeys(redis).authenticate(key) is None
+    assert redis.hlen(Keys().api_keys) == 0 and redis.hlen(Keys().api_key_names) == 0
+    with pytest.raises(SystemExit, match="no API key"):
+        main(["api-keys", "revoke", "coral-prod"])

@@ -43,6 +43,7 @@ from moderation.model.lexicon import (
     in_lexicon,
     is_identity,
 )
+from moderation.model.signals import NO_AUTHOR, Author, Signal
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[2] / "models" / "comment-model.skops"
 ARTIFACT_FORMAT = 2
@@ -310,12 +311,13 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """Calibrated spam and abuse probabilities with the words that raised each."""
+    """Calibrated spam and abuse probabilities with the words, and for spam the other signals, that raised each."""
 
     spam: float
     abuse: float
     spam_words: tuple[Evidence, ...]
     abuse_words: tuple[Evidence, ...]
+    spam_signals: tuple[Signal, ...] = ()
 
 
 def build_vectorizer(features: Sequence[str] | NDArray[np.str_], idf: NDArray[np.float64]) -> Any:
@@ -487,7 +489,7 @@ class Classifier:
             _FORK_JOB = None
         return np.concatenate(parts)
 
-    def score(self, text: str) -> Scores:
+    def score(self, text: str, author: Author = NO_AUTHOR) -> Scores:
         """Score one comment, with up to MAX_EVIDENCE words per head that raised its score."""
         tokens = tokenize(text)
         if not tokens:
