@@ -27,17 +27,19 @@ def _auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
 
 def on_decisions(models: Sequence[BatchModel], decisions: Sequence[Decision]) -> dict[str, Any]:
     """Each model's ROC AUC per label on labelled decisions."""
-    usable = [d for d in decisions if d.label != "other"]
+    usable = [d for d in decisions if d.trainable]
     result: dict[str, Any] = {"decisions": len(usable)}
     if not usable:
         return result
     texts = [d.text for d in usable]
     for model in models:
         scores = model.probabilities(texts)
-        result[model.version] = {
-            "spam_auc": _auc([d.spam or 0 for d in usable], scores[:, 0].tolist()),
-            "abuse_auc": _auc([d.abuse or 0 for d in usable], scores[:, 1].tolist()),
-        }
+        result[model.version] = {}
+        for column, head in enumerate(("spam", "abuse")):
+            # A decision that says nothing about a head (off-topic, one Perspective attribute) is left out of it.
+            judged = [(label, float(scores[i, column])) for i, d in enumerate(usable)
+                      if (label := getattr(d, head)) is not None]
+            result[model.version][f"{head}_auc"] = _auc([y for y, _ in judged], [p for _, p in judged])
     return result
 
 

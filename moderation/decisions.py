@@ -5,45 +5,89 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, TextIO, cast
+from typing import Any, Literal, TextIO, cast
 
+from moderation.model.signals import Author
 from moderation.store import CommentStore
 
-Label = Literal["spam", "abuse", "ok", "other"]
-TRAINABLE: tuple[Label, ...] = ("spam", "abuse", "ok")
+Label = Literal["spam", "abuse", "ok", "not_spam", "not_abuse", "other"]
+# What an imported row's `label` may say; `not_spam` and `not_abuse` judge one head and leave the other open.
+IMPORTABLE: tuple[Label, ...] = ("spam", "abuse", "ok", "not_spam", "not_abuse")
 IMPORTED_MAXLEN = 2_000_000
 # One decision in five is kept out of training, so a retrained model is judged on decisions it never saw.
 HOLDOUT_BUCKETS = 5
+# Where a decision came from: a moderator here, a file from another system, or a drop-in client's feedback.
+Source = Literal["moderator", "imported", "akismet", "perspective"]
+_LABEL_HEADS: dict[str, tuple[int | None, int | None]] = {
+    "spam": (1, 0), "abuse": (0, 1), "ok": (0, 0), "not_spam": (0, None), "not_abuse": (None, 0), "other": (None, None),
+}
+
+
+def label_for(spam: int | None, abuse: int | None) -> Label:
+    """The one word that sums up a decision's two head labels."""
+    if abuse == 1:
+        return "abuse"
+    if spam == 1:
+        return "spam"
+    if spam == 0 and abuse == 0:
+        return "ok"
+    if spam == 0:
+        return "not_spam"
+    return "not_abuse" if abuse == 0 else "other"
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """One human judgement of a text: a label the model can learn from."""
+    """One human judgement of a comment: a label for either head or both, with the fields the spam signals read.
+
+    `spam` and `abuse` are 1, 0, or None where the decision says nothing about that head (a rejection
+    as off-topic, a Perspective suggestion of TOXICITY alone). The author's email is kept as its domain
+    only: that is all the model reads of it, and it keeps the address out of the training data.
+    """
 
     text: str
-    label: Label
+    spam: int | None
+    abuse: int | None
     reason: str = ""
     comment_id: str = ""
     article_id: str = ""
     decided_at: str = ""
     decided_by: str = ""
-    source: Literal["moderator", "imported"] = "moderator"
+    source: Source = "moderator"
+    name: str = ""
+    email_domain: str = ""
+    website: str = ""
+
+    @classmethod
+    def labelled(cls, text: str, label: Label, **fields: Any) -> Decision:
+        """A decision from one label word (spam, abuse, ok, not_spam, not_abuse, other)."""
+        spam, abuse = _LABEL_HEADS[label]
+        return cls(text, spam, abuse, **fields)
+
+    @property
+    def label(self) -> Label:
+        return label_for(self.spam, self.abuse)
+
+    @property
+    def trainable(self) -> bool:
+        return self.spam is not None or self.abuse is not None
+
+    @property
+    def author(self) -> Author:
+        return Author(self.name, self.email_domain, self.website)
 
     @property
     def held_out(self) -> bool:
         key = (self.comment_id or self.text).encode()
         return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big") % HOLDOUT_BUCKETS == 0
 
-    @property
-    def spam(self) -> int | None:
-        return None if self.label == "other" else int(self.label == "spam")
 
-    @property
-    def abuse(self) -> int | None:
-        return None if self.label == "other" else int(self.label == "abuse")
+def email_domain(email: str) -> str:
+    """The part of an address after its last @, lower-cased ('' for no address)."""
+    return email.rpartition("@")[2].strip().lower()
 
 
 def label_of(action: str, reason: str) -> Label:
@@ -67,22 +111,29 @@ def human_decisions(store: CommentStore, batch: int = 1000) -> Iterator[Decision
             for record in store.get_many(ids):
                 if not record.get("decided_by"):
                     continue  # rejected by the machine: not a human label
-                yield Decision(
-                    text=record.get("body", ""),
-                    label=label_of(record.get("decision", ""), record.get("decision_reason", "")),
+                yield Decision.labelled(
+                    record.get("body", ""),
+                    label_of(record.get("decision", ""), record.get("decision_reason", "")),
                     reason=record.get("decision_reason", ""),
                     comment_id=record["id"],
                     article_id=record.get("article_id", ""),
                     decided_at=record.get("decided_at", ""),
                     decided_by=record.get("decided_by", ""),
+                    name=record.get("name", ""),
+                    email_domain=email_domain(record.get("email", "")),
+                    website=record.get("website", ""),
                 )
             cursor = "(" + ids[-1]
             if len(ids) < batch:
                 break
 
 
+def _head(value: str | None) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
 def imported_decisions(store: CommentStore) -> Iterator[Decision]:
-    """Decisions loaded from another moderation system with `moderation import-decisions`."""
+    """Decisions from outside the queue: `moderation import-decisions` files and drop-in clients' feedback."""
     last = "-"
     while True:
         entries = cast(
@@ -91,13 +142,20 @@ def imported_decisions(store: CommentStore) -> Iterator[Decision]:
         if not entries:
             return
         for entry_id, fields in entries:
+            # Entries written before per-head labels hold a `label` word only.
+            spam, abuse = ((_head(fields.get("spam")), _head(fields.get("abuse"))) if "spam" in fields
+                           else _LABEL_HEADS[fields.get("label", "other")])
             yield Decision(
-                text=fields["text"],
-                label=cast(Label, fields["label"]),
+                fields["text"],
+                spam,
+                abuse,
                 comment_id="imported-" + entry_id,
                 article_id=fields.get("article_id", ""),
                 decided_at=fields.get("decided_at", ""),
-                source="imported",
+                source=cast(Source, fields.get("source") or "imported"),
+                name=fields.get("name", ""),
+                email_domain=fields.get("email_domain", ""),
+                website=fields.get("website", ""),
             )
         last = "(" + entries[-1][0]
 
@@ -106,7 +164,7 @@ def all_decisions(store: CommentStore) -> list[Decision]:
     return [*human_decisions(store), *imported_decisions(store)]
 
 
-FIELDS = [f for f in Decision.__dataclass_fields__]
+FIELDS = ["text", "label", *(f for f in Decision.__dataclass_fields__ if f != "text")]
 
 
 def write(decisions: Iterable[Decision], out: TextIO, fmt: Literal["csv", "jsonl"]) -> int:
@@ -116,7 +174,7 @@ def write(decisions: Iterable[Decision], out: TextIO, fmt: Literal["csv", "jsonl
     if writer:
         writer.writeheader()
     for decision in decisions:
-        row = asdict(decision)
+        row = {"text": decision.text, "label": decision.label, **asdict(decision)}
         if writer:
             writer.writerow(row)
         else:
@@ -130,7 +188,8 @@ class BadImport(ValueError):
 
 
 def read_import(path: Path) -> list[Decision]:
-    """Rows with `text` and `label` (spam, abuse or ok), optional `article_id`, `decided_at`; all or nothing."""
+    """Rows with `text` and `label` (spam, abuse, ok, not_spam, not_abuse), optional `article_id`, `decided_at`,
+    `name`, `email` (only its domain is kept) and `website`; all or nothing."""
     rows: list[dict[str, str]] = []
     with path.open(newline="", encoding="utf-8") as handle:
         if path.suffix in (".jsonl", ".ndjson"):
@@ -144,30 +203,38 @@ def read_import(path: Path) -> list[Decision]:
         text = str(row.get("text") or "").strip()
         label = str(row.get("label") or "").strip().lower()
         wrong = [] if text else [f"line {number}: text is empty"]
-        if label not in TRAINABLE:
-            wrong.append(f"line {number}: label must be spam, abuse or ok, not {label!r}")
+        if label not in IMPORTABLE:
+            wrong.append(f"line {number}: label must be one of {', '.join(IMPORTABLE)}, not {label!r}")
         problems += wrong
         if not wrong:
-            decisions.append(Decision(
-                text=text,
-                label=cast(Label, label),
+            decisions.append(Decision.labelled(
+                text,
+                cast(Label, label),
                 article_id=str(row.get("article_id") or ""),
                 decided_at=str(row.get("decided_at") or ""),
                 source="imported",
+                name=str(row.get("name") or "").strip(),
+                email_domain=email_domain(str(row.get("email") or row.get("email_domain") or "")),
+                website=str(row.get("website") or "").strip(),
             ))
     if problems:
         raise BadImport("; ".join(problems[:20]) + (f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))
     return decisions
 
 
-def store_imported(store: CommentStore, decisions: list[Decision]) -> int:
-    """Append imported decisions in one transaction, so a failed import leaves nothing half-loaded."""
+def _head_field(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def store_imported(store: CommentStore, decisions: Sequence[Decision]) -> int:
+    """Append decisions from outside the queue in one transaction, so a failed import leaves nothing half-loaded."""
     with store.redis.pipeline(transaction=True) as pipe:
         for decision in decisions:
             pipe.xadd(
                 store.keys.imported_decisions,
-                {"text": decision.text, "label": decision.label, "article_id": decision.article_id,
-                 "decided_at": decision.decided_at},
+                {"text": decision.text, "spam": _head_field(decision.spam), "abuse": _head_field(decision.abuse),
+                 "source": decision.source, "article_id": decision.article_id, "decided_at": decision.decided_at,
+                 "name": decision.name, "email_domain": decision.email_domain, "website": decision.website},
                 maxlen=IMPORTED_MAXLEN,
                 approximate=True,
             )

@@ -189,7 +189,7 @@ def site_examples() -> list[Any]:
     decisions = all_decisions(CommentStore(_redis(), _keys()))
     # The site is one more source, weighed SITE_WEIGHT times a whole public corpus however few its rows.
     return [Example(d.text, SITE_SOURCE, d.spam, d.abuse) for d in decisions
-            if d.label != "other" and not d.held_out]
+            if d.trainable and not d.held_out]
 
 
 def train(args: argparse.Namespace) -> None:

@@ -92,6 +92,21 @@ def test_import_is_all_or_nothing(tmp_path: Path, redis: Redis, redis_url: str,
     assert sum(d.label == "spam" for d in imported) == 5
 
 
+def test_imported_decisions_keep_one_head_and_the_email_domain_only(tmp_path: Path, redis: Redis, redis_url: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text,label,name,email,website\n"
+                    "Heated but fair.,not_abuse,Ann,ann@example.org,\n"
+                    "Visit my blog,spam,cheap flights,x123@Mailinator.com,https://cheap-flights.example/\n")
+    main(["import-decisions", str(rows)])
+    fair, blog = all_decisions(CommentStore(redis))
+    assert (fair.spam, fair.abuse, fair.label, fair.trainable) == (None, 0, "not_abuse", True)
+    assert (blog.spam, blog.abuse, blog.email_domain) == (1, 0, "mailinator.com")
+    assert blog.author.name == "cheap flights" and blog.author.website == "https://cheap-flights.example/"
+    assert "x123" not in str(redis.xrange(Keys().imported_decisions))  # the address itself is not kept
+
+
 def test_register_promote_rollback_reach_live_models(registry: ModelRegistry, shipped_copy: Path, model) -> None:  # type: ignore[no-untyped-def]
     version = registry.register(shipped_copy)
     assert version == model.version
