@@ -40,6 +40,7 @@ from api.limits import client_ip, limiter
 from api.services import services
 from api.views import review_items
 from moderation.keys import QUEUES
+from moderation.model import signals
 from moderation.moderators import Moderator
 from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
 from moderation.store import Conflict, NotFound
@@ -69,7 +70,9 @@ REASON_LABELS = {
     "duplicate": "Duplicate",
     "new_author": "New author",
     "threat": "Threat of violence",
+    "burst": "Comments on many articles at once",
 }
+SIGNAL_DESCRIPTIONS = signals.DESCRIPTIONS
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
 CLAIMABLE = ("pending", "reported")
 CONFLICT_DECIDED = "Another moderator decided this comment first."
@@ -202,7 +205,9 @@ def highlight(body: str, reasons: list[dict[str, Any]]) -> list[Segment]:
     """Split `body` at the evidence spans of `reasons`; the template escapes every piece."""
     spans: list[tuple[int, int, str, float]] = []
     for reason in reasons:
-        for word in reason.get("words") or []:
+        # Spam signals read from the body (a phone number, a hidden link) are marked like words.
+        body_signals = [s for s in reason.get("signals") or [] if s.get("field") == "body"]
+        for word in [*(reason.get("words") or []), *body_signals]:
             start, end = word.get("start"), word.get("end")
             if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(body):
                 weight = word.get("weight")
@@ -250,10 +255,15 @@ def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
             detail = f"{int(score)} links"
         elif code == "duplicate":
             detail = f"{int(score)} authors"
+        elif code == "burst":
+            detail = f"{int(score)} articles"
         else:
             detail = str(score)
         words = list(dict.fromkeys(str(w.get("text", "")) for w in reason.get("words") or [] if w.get("text")))
-        rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words})
+        signals = [f"{SIGNAL_DESCRIPTIONS.get(str(s.get('code')), s.get('code'))}: {s.get('text', '')}"
+                   for s in reason.get("signals") or []]
+        rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words,
+                     "signals": signals})
     return rows
 
 

@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
+from moderation.model.signals import Author
+
 SETS: tuple[str, ...] = ("news_site_spam", "reader_comments")
 SPAM = "news_site_spam"
 HAM = "reader_comments"
@@ -33,6 +35,10 @@ class WrittenComment:
     website: str
     body: str
     kind: str
+
+    @property
+    def author(self) -> Author:
+        return Author(self.name, self.email, self.website)
 
 
 def load(name: str) -> list[WrittenComment]:
