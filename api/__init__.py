@@ -22,6 +22,7 @@ from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
+from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
 from moderation.intake import Intake, Scorer
@@ -127,6 +128,7 @@ def _origins(value: Any) -> list[str]:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from MODERATION_* variables (and REDIS_URL), or from `test_config`."""
     app = ServiceFlask(__name__)
+    app.url_map.converters["article"] = ArticleIdConverter  # article ids that are paths or URLs
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MODERATION")
     if os.environ.get("REDIS_URL"):

@@ -73,7 +73,10 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 def build() -> dict[str, Any]:
     """The whole description, as served at /openapi.json."""
     comment_id = _path("comment_id", s.COMMENT_ID_PATTERN)
-    article_id = _path("article_id", s.ARTICLE_ID_PATTERN)
+    article_id = {**_path("article_id", s.ARTICLE_ID_PATTERN), "description": (
+        "The thread's id: a slug, a page path or a full URL, up to 2,048 characters. Percent-encode it as one "
+        "segment (encodeURIComponent), or leave its slashes as they are and encode the rest."
+    )}
     cursor = _query("cursor", {"type": "string", "pattern": s.COMMENT_ID_PATTERN})
     limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200})
     not_found = {"404": _problem("No such comment")}
@@ -102,7 +105,8 @@ def build() -> dict[str, Any]:
         "/v1/review/queue": {"get": _op(
             "A review queue, oldest first", {"200": _json(s.QueuePage)}, secured=True,
             params=[_query("queue", {"type": "string", "enum": ["pending", "reported", "rejected", "approved"]}),
-                    _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN}),
+                    _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN,
+                                           "maxLength": s.ARTICLE_ID_MAX}),
                     _query("reason", {"type": "string"}), cursor, limit],
         )},
         "/v1/review/claim": {"post": _op(

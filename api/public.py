@@ -16,7 +16,7 @@ from api.services import services
 from api.views import public_comment, review_items
 from moderation.comments import Origin
 from moderation.intake import ArticleClosed
-from moderation.schemas import CommentIn, FieldError, ReportIn, is_article_id, is_comment_id
+from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
 from moderation.store import IdempotencyMismatch, NotFound, ParentNotFound
 
 bp = Blueprint("public", __name__, url_prefix="/v1")
@@ -105,15 +105,16 @@ def post_comment() -> Any:
     return response
 
 
-@bp.get("/articles/<article_id>/comments")
+@bp.get("/articles/<article:article_id>/comments", merge_slashes=False)
 def list_comments(article_id: str) -> Response:
-    if not is_article_id(article_id):
+    thread = article_id_or_none(article_id)
+    if thread is None:
         raise ProblemError(404, "Not Found", "No such article.")
     cursor = request.args.get("cursor") or None
     if cursor is not None and not is_comment_id(cursor):
         raise invalid([FieldError(field="cursor", pointer="?cursor", detail="is not a cursor from this API")])
     limit = query_int("limit", 50, 1, 200)
-    records, next_cursor = services().store.published_page(article_id, cursor, limit)
+    records, next_cursor = services().store.published_page(thread, cursor, limit)
     return jsonify(comments=[public_comment(record) for record in records], next_cursor=next_cursor)
 
 

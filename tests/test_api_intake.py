@@ -134,7 +134,7 @@ def test_malformed_requests_get_problem_json(
 
 
 def test_invalid_fields_get_one_entry_each(client: FlaskClient, redis: Redis) -> None:
-    response = client.post("/v1/comments", json={"article_id": "bad id!", "name": "x" * 81,
+    response = client.post("/v1/comments", json={"article_id": "bad\u0000id", "name": "x" * 81,
                                                  "email": "no-at-sign", "body": " \t "})
     assert response.status_code == 422
     fields = sorted(e["field"] for e in problem(response)["errors"])
