@@ -53,6 +53,32 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=parts.fragment or "comments"))
 
 
+# A WordPress (or Newspaper theme) comment form posts `author`, `email`, `url` and `comment`; the
+# widget's textarea is `comment` too, named for readers. A field sent under its own name wins.
+FORM_ALIASES = {"comment": "body", "author": "name", "url": "website"}
+
+
+def _form_aliases(data: dict[str, Any]) -> dict[str, str]:
+    """Move aliased form fields to their names in `data`; returns {name: alias} for those moved."""
+    moved = {}
+    for alias, name in FORM_ALIASES.items():
+        if name not in data and alias in data:
+            data[name] = data.pop(alias)
+            moved[name] = alias
+    return moved
+
+
+def _named_as_sent(error: ProblemError, aliases: dict[str, str]) -> ProblemError:
+    """The 422 with each field named as the form sent it (`url`, not `website`)."""
+    if aliases and error.errors:
+        error.errors = [
+            entry.model_copy(update={"field": aliases[entry.field], "pointer": f"#/{aliases[entry.field]}"})
+            if entry.field in aliases else entry
+            for entry in error.errors
+        ]
+    return error
+
+
 @bp.post("/comments")
 @limited(
     limiter.limit(posting_limits, key_func=client_ip),
@@ -61,10 +87,12 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
 def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
-    if form_post and "body" not in data and "comment" in data:
-        data["body"] = data.pop("comment")  # the widget's field is named for readers
+    aliases = _form_aliases(data) if form_post else {}
     return_to = _return_to(data) if form_post and _wants_html() else None
-    comment = parse(CommentIn, data, strict=not form_post)
+    try:
+        comment = parse(CommentIn, data, strict=not form_post)
+    except ProblemError as error:
+        raise _named_as_sent(error, aliases) from None
 
     # Headers straight from the environ: werkzeug's Headers.get raises and catches a KeyError for
     # every header that is absent, as Idempotency-Key usually is.
