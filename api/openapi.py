@@ -151,6 +151,11 @@ def build() -> dict[str, Any]:
                     "deliveries": {"type": "array", "items": {"type": "object"}}}}}}}},
             secured=True, params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
         )},
+        "/embed.js": {"get": {"summary": "The comment widget for a page of another origin: "
+                              "<div id=\"comments\" data-article-id=\"...\"></div> and this script, async",
+                              "responses": {"200": {"description": "The script", "content": {
+                                  "text/javascript": {"schema": {"type": "string"}}}},
+                                            "304": {"description": "Not modified since the ETag sent"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},
