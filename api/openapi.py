@@ -140,6 +140,7 @@ def build() -> dict[str, Any]:
         "/v1/articles/{article_id}/mode": {"put": _op(
             "Set an article's mode: open, premoderated or closed", {"200": _json(s.ArticleModeView)},
             body=s.ArticleModeIn, secured=True, params=[article_id],
+            extra_errors={"404": _problem("Not an article id")},
         )},
         "/v1/authors/{author_key}": {"delete": _op(
             "Erase an author's name and email everywhere, keeping decisions", {"200": _json(s.ErasureResult)},
