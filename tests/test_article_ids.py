@@ -168,3 +168,14 @@ def test_braces_in_an_id_keep_the_cluster_hash_tag(
                            headers=moderator)
     assert rejected.status_code == 200  # decide.lua takes the thread's key with the comment's
     assert listed(client, encoded(article_id)) == []
+
+
+def test_a_key_prefix_must_close_the_hash_tag_it_opens() -> None:
+    """Otherwise the first "}" of an id would close it, and the id would pick the key's slot."""
+    for prefix in ("{mod}:", "app:{news}:"):
+        keys = Keys(prefix)
+        for article_id in BRACED:
+            assert key_slot(keys.article_published(article_id).encode()) == key_slot(keys.queue("pending").encode())
+    for prefix in ("x{", "{}:", "{}x}:", "a{b"):
+        with pytest.raises(ValueError, match="hash tag"):
+            Keys(prefix)
