@@ -162,12 +162,16 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 WEBSITE_RULE = "must be a website address starting http:// or https://"
 
 
+@lru_cache(maxsize=4096)
 def _host_ok(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        pass
+    # Cached: readers' sites share hosts; and an address is tried only when it looks like one, since
+    # ip_address's ValueError for every name would cost more than the rest of the check.
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            return False
     try:
         ascii_host = host.encode("idna").decode("ascii").lower().rstrip(".")
     except UnicodeError:
