@@ -80,3 +80,22 @@ def test_scoring_benchmark_smoke() -> None:
     assert float(match.group(1)) > 0 and int(match.group(2)) > 0
     for prefix in ("reference (sklearn", "score(): p50", "probabilities(): "):
         assert any(line.startswith(prefix) for line in lines), f"no {prefix!r} line in:\n{done.stdout}"
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data").is_dir(), reason="needs ../shared/data")
+def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--sources", "stormfront", "--points", "0,60",
+         "--seeds", "1", "--order", "both", "--max-per-source", "300", "--cache", str(tmp_path),
+         "--json", str(tmp_path / "curve.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert re.match(r"^learning: mean_gain_1000=nan min_margin=-?\d+\.\d+$", last), last
+    figures = json.loads((tmp_path / "curve.json").read_text())
+    assert {(f["order"], f["n"]) for f in figures} == {("arrival", 0), ("arrival", 60), ("uncertain", 0),
+                                                       ("uncertain", 60)}
+    # The decisions went through the store: a fifth of them held out, as training holds them out.
+    assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)

@@ -211,6 +211,7 @@ _MONEY = (r"(?:[$£€₦]\s?\d[\d,.]*\s?(?:k\b|m\b|million\b|thousand\b)?"
           r"|\b\d[\d,.]*\s?(?:k|usd|dollars|euros?|pounds|bucks|grand|btc|usdt)\b)")
 _EARNINGS = re.compile(
     rf"(?i){_MONEY}\s*(?:/|per|an?|every|each)\s*(?:hour|hr|day|week|month|year)\b"
+    rf"|{_MONEY}\s*(?:into|became|grew\s+to)\s*{_MONEY}"
     rf"|\b(?:earn\w*|made|make|making|profit\w*|income|paid|payouts?|withdr[ae]w\w*|returns?|received|"
     rf"got|invest\w*|cash\w*\s+out|bought)\b[^.!?\n]{{0,40}}?{_MONEY}"
 )
