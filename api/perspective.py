@@ -1,0 +1,143 @@
+"""Perspective API's surface: comments:analyze, comments:suggestscore, and the discovery document that Google's
+client libraries build from. The protocol itself (checks, answers, errors) is moderation.perspective."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
+
+from api.limits import api_key_identity, api_key_limits, limited, limiter
+from api.problems import foreign_errors
+from api.services import services
+from moderation.decisions import store_imported
+from moderation.model.attributes import SpanRule, attribute_scores
+from moderation.perspective import (
+    SERVED,
+    PerspectiveError,
+    analyze_answer,
+    discovery_document,
+    error_body,
+    parse_analyze,
+    parse_body,
+    parse_suggest,
+    record_example,
+    suggest_answer,
+    suggestion_decision,
+)
+
+bp = Blueprint("perspective", __name__)
+PREFIXES = ("/v1alpha1/", "/$discovery/")
+# The whole request may be far larger than the 20 KB text: clients escape non-ASCII text as \u00e9
+# (six bytes for two) or \ud83d\ude00 (twelve for four), and send context besides.
+MAX_BODY_BYTES = 256 * 1024
+# Google's words for a request with no key, and with a key it does not know.
+MISSING_KEY = ("Method doesn't allow unregistered callers (callers without established identity). "
+               "Please use API Key or other form of API consumer identity to call this API.")
+BAD_KEY = "API key not valid. Please pass a valid API key."
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+_span_rules: dict[str, SpanRule] = {}
+
+
+def google_error(status: int, message: str, headers: dict[str, str]) -> Response:
+    """Any error on these routes, in Google's shape."""
+    response = jsonify(error_body(status, message))
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@bp.errorhandler(PerspectiveError)
+def _perspective_error(error: PerspectiveError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.code
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _over_quota(error: RateLimitExceeded) -> Response:
+    limit = str(error.limit.limit)
+    response = jsonify(PerspectiveError(429, f"Quota exceeded for this API key: {limit}.", [{
+        "@type": ERROR_INFO, "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+        "metadata": {"quota_limit_value": limit, "service": request.host},
+    }]).body())
+    response.status_code = 429
+    return response
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Every method but the discovery document needs an API key, as `?key=` or the X-Goog-Api-Key header."""
+    if request.path.startswith("/$discovery/"):
+        return
+    request.max_content_length = MAX_BODY_BYTES
+    key = request.args.get("key") or request.environ.get("HTTP_X_GOOG_API_KEY", "")
+    if not key:
+        raise PerspectiveError(403, MISSING_KEY)
+    found = services().api_keys.authenticate(key)
+    if found is None:
+        raise PerspectiveError(400, BAD_KEY, [{"@type": ERROR_INFO, "reason": "API_KEY_INVALID",
+                                               "domain": "googleapis.com", "metadata": {"service": request.host}}])
+    g.api_key = found
+
+
+def _body() -> dict[str, Any]:
+    mimetype = request.mimetype
+    # No type, or text/plain (sent to skip a browser's preflight), is read as JSON too.
+    if mimetype and mimetype not in ("application/json", "text/plain") and not mimetype.endswith("+json"):
+        raise PerspectiveError(415, f"Send the request body as application/json, not {mimetype}.")
+    return parse_body(request.get_data(cache=False))
+
+
+def _span_rule(model: Any) -> SpanRule:
+    """The span rule the model card measured for this model (read once per model version)."""
+    version = str(getattr(model, "version", ""))
+    rule = _span_rules.get(version)
+    if rule is None:
+        rule = _span_rules[version] = SpanRule.of(getattr(model, "metadata", None) or {})
+    return rule
+
+
+@bp.post("/v1alpha1/comments:analyze")
+@limited(limiter.shared_limit(api_key_limits, scope="api-key", key_func=api_key_identity),
+         setting="API_KEY_RATE_LIMITS")
+def analyze() -> Response:
+    checked = parse_analyze(_body(), SERVED)
+    scores = {}
+    if checked.languages.supported:
+        model = services().models.current().live
+        text = checked.comment.plain
+        scored = model.score(text)
+        scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], _span_rule(model))
+        if not checked.do_not_store:
+            record_example(services().redis, services().store.keys, checked, scored.spam, scored.abuse,
+                           model.version, g.api_key.name)
+    return jsonify(analyze_answer(checked, scores))
+
+
+@bp.post("/v1alpha1/comments:suggestscore")
+@limited(limiter.shared_limit(api_key_limits, scope="api-key", key_func=api_key_identity),
+         setting="API_KEY_RATE_LIMITS")
+def suggestscore() -> Response:
+    checked = parse_suggest(_body(), SERVED)
+    decision = suggestion_decision(checked)
+    if decision is not None:
+        store_imported(services().store, [decision])
+    return jsonify(suggest_answer(checked))
+
+
+@bp.get("/$discovery/rest")
+def discovery() -> Response:
+    """The discovery document, with this service (as the client reached it) as rootUrl."""
+    version = request.args.get("version") or "v1alpha1"
+    if version != "v1alpha1":
+        raise PerspectiveError(404, f"Discovery document not found for API service: commentanalyzer, "
+                                    f"format: rest, version: {version}")
+    return jsonify(discovery_document(request.host_url))
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes, and Google's error shape for every error under them (404 and 405 too)."""
+    foreign_errors(app, PREFIXES, google_error)
+    app.register_blueprint(bp)
