@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api import perspective
 from moderation import schemas as s
 from moderation.policy import Policy
 
@@ -147,6 +148,7 @@ def build() -> dict[str, Any]:
                     "deliveries": {"type": "array", "items": {"type": "object"}}}}}}}},
             secured=True, params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
         )},
+        **perspective.openapi_paths(),
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},
@@ -165,7 +167,8 @@ def build() -> dict[str, Any]:
         "info": {"title": "Newsroom comment moderation", "version": "1"},
         "paths": paths,
         "components": {
-            "schemas": _collect(models),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**_collect(models), **perspective.openapi_schemas()},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "apiKey": {"type": "apiKey", "in": "query", "name": "key"}},
         },
     }

@@ -141,3 +141,101 @@ def init_app(app: Flask) -> None:
     """Register the routes, and Google's error shape for every error under them (404 and 405 too)."""
     foreign_errors(app, PREFIXES, google_error)
     app.register_blueprint(bp)
+
+
+# -- the OpenAPI description (api/openapi.py) -------------------------------------------------------
+
+_PREFIX = "Perspective"
+
+
+def _openapi_schema(schema: Any) -> Any:
+    """A discovery-document schema as JSON Schema: its $refs pointed at components, Google's own keywords dropped."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return {"$ref": f"#/components/schemas/{_PREFIX}{schema['$ref']}"}
+        return {key: _openapi_schema(value) for key, value in schema.items()
+                if key not in ("id", "enumDescriptions", "location")}
+    if isinstance(schema, list):
+        return [_openapi_schema(item) for item in schema]
+    return schema
+
+
+def openapi_schemas() -> dict[str, Any]:
+    """The discovery document's schemas, for /openapi.json, with what the service requires made explicit."""
+    schemas = {f"{_PREFIX}{name}": _openapi_schema(schema)
+               for name, schema in discovery_document("/")["schemas"].items()}
+    served = {"propertyNames": {"enum": list(SERVED)}, "minProperties": 1}
+    english = {"type": "string", "pattern": "^[Ee][Nn]([-_][A-Za-z0-9-]*)?$"}
+    analyze = schemas[f"{_PREFIX}AnalyzeCommentRequest"]
+    analyze["required"] = ["comment", "requestedAttributes"]
+    analyze["properties"]["requestedAttributes"].update(served)
+    analyze["properties"]["languages"]["items"] = english
+    suggest = schemas[f"{_PREFIX}SuggestCommentScoreRequest"]
+    suggest["required"] = ["comment", "attributeScores"]
+    suggest["properties"]["attributeScores"].update(served)
+    suggest["properties"]["languages"]["items"] = english
+    schemas[f"{_PREFIX}TextEntry"]["required"] = ["text"]
+    schemas[f"{_PREFIX}TextEntry"]["properties"]["text"]["minLength"] = 1
+    # Only probabilities are served or taken; a Context holds entries or an article and parent, not both.
+    probability = ["SCORE_TYPE_UNSPECIFIED", "PROBABILITY"]
+    schemas[f"{_PREFIX}AttributeParameters"]["properties"]["scoreType"]["enum"] = probability
+    score = schemas[f"{_PREFIX}Score"]
+    score["properties"]["type"]["enum"] = probability
+    score["properties"]["value"].update(minimum=0, maximum=1)
+    score["required"] = ["value"]
+    span = schemas[f"{_PREFIX}SpanScore"]
+    span["required"] = ["begin", "end", "score"]
+    for name in ("begin", "end"):
+        span["properties"][name].update(minimum=0, maximum=2**31 - 1)
+    schemas[f"{_PREFIX}AttributeScores"]["anyOf"] = [
+        {"required": ["summaryScore"]}, {"required": ["spanScores"], "properties": {"spanScores": {"minItems": 1}}}]
+    schemas[f"{_PREFIX}Context"]["maxProperties"] = 1
+    schemas[f"{_PREFIX}Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message", "status"], "properties": {
+            "code": {"type": "integer"}, "message": {"type": "string"}, "status": {"type": "string"},
+            "details": {"type": "array", "items": {"type": "object"}}}}}}
+    return schemas
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The Perspective routes for /openapi.json: Perspective's answers, and Google's error shape for every error."""
+
+    def ref(name: str) -> dict[str, Any]:
+        return {"$ref": f"#/components/schemas/{_PREFIX}{name}"}
+
+    def answer(name: str, description: str = "OK") -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
+
+    errors = {
+        "400": answer("Error", "INVALID_ARGUMENT: a malformed request, an unknown attribute, an unsupported "
+                               "language, a text over 20 KB, or a wrong key (reason API_KEY_INVALID)"),
+        "403": answer("Error", "PERMISSION_DENIED: no API key"),
+        "413": answer("Error", "The body is over 256 KB"),
+        "415": answer("Error", "The body is not JSON"),
+        "429": answer("Error", "RESOURCE_EXHAUSTED: over the key's API_KEY_RATE_LIMITS"),
+        "503": answer("Error", "UNAVAILABLE: the store is unavailable"),
+    }
+    key = {"name": "key", "in": "query", "required": False, "schema": {"type": "string"},
+           "description": "An API key from `moderation api-keys add NAME` (or the X-Goog-Api-Key header)."}
+
+    def method(summary: str, request: str, response: str) -> dict[str, Any]:
+        return {"summary": summary, "parameters": [key], "security": [{"apiKey": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref(request)}}},
+                "responses": {"200": answer(response), **errors}}
+
+    return {
+        "/v1alpha1/comments:analyze": {"post": method(
+            "Perspective's AnalyzeComment: attribute scores (and spans) for a comment", "AnalyzeCommentRequest",
+            "AnalyzeCommentResponse")},
+        "/v1alpha1/comments:suggestscore": {"post": method(
+            "Perspective's SuggestCommentScore: a suggested score, kept as a labelled example to learn from",
+            "SuggestCommentScoreRequest", "SuggestCommentScoreResponse")},
+        "/$discovery/rest": {"get": {
+            "summary": "The discovery document for Google's client libraries (commentanalyzer v1alpha1)",
+            "parameters": [{"name": "version", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["v1alpha1"]}}],
+            "responses": {"200": {"description": "Google's discovery format", "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+                "404": answer("Error", "NOT_FOUND: another version")},
+        }},
+    }

@@ -197,7 +197,9 @@ def _integer(data: dict[str, Any], key: str, path: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,10}", value):
+    # proto3 JSON takes an integer as a number with no fraction (1, 1.0, 1e2) or as a string ("1").
+    text = isinstance(value, str) and re.fullmatch(r"-?\d{1,10}", value) is not None
+    if text or (isinstance(value, float) and value.is_integer() and abs(value) < 2**31):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not -(2**31) <= value < 2**31:
         raise bad_field(path, "TYPE_INT32", value)

@@ -312,7 +312,8 @@ def test_do_not_store_keeps_nothing_of_the_text_in_redis_or_the_logs(
     assert key not in logged and key not in all_redis_text(redis)  # nor the key (only its hash is stored)
 
 
-def test_do_not_store_false_keeps_the_text_and_scores_as_an_example(client: FlaskClient, key: str, redis: Redis) -> None:
+def test_do_not_store_false_keeps_the_text_and_scores_as_an_example(client: FlaskClient, key: str,
+                                                                   redis: Redis) -> None:
     body = {**coral(INSULT_TEXT, do_not_store=False), "communityId": "forum/politics"}
     answer = analyze(client, key, body).get_json()
     [(_, example)] = redis.xrange(Keys().perspective_examples)
