@@ -5,6 +5,7 @@ One command (from the project folder, with the project's virtualenv; needs wrk, 
 packages when missing, as bench/intake.py does):
 
     .venv/bin/python bench/dropin.py                  # 200 requests/s, 3 rounds of 30 s per route
+    .venv/bin/python bench/dropin.py --nice -10      # on a machine shared with other work (as root)
     .venv/bin/python bench/dropin.py --rate 400 --rounds 1
     .venv/bin/python bench/dropin.py --smoke          # ~20 s: every step once, briefly (tests/test_bench_smoke.py)
 
@@ -218,6 +219,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top.add_argument("--routes", nargs="*", choices=[route.name for route in ROUTES],
                      default=[route.name for route in ROUTES], help="the routes to measure (default all)")
     top.add_argument("--out", help="folder for logs and the JSON results (default: a temporary one)")
+    top.add_argument("--nice", type=int, default=0,
+                     help="run the benchmark and everything it starts at this niceness; on a machine shared with "
+                          "other work, -10 (as root) gives it the CPUs first")
     args = top.parse_args(argv)
     if args.smoke:
         args.rate, args.seconds, args.rounds, args.warmup, args.wrk_seconds = 50.0, 1.0, 1, 0.5, 1
@@ -226,6 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)  # inherited by redis-server, gunicorn and wrk
     wrk = ensure_wrk() if args.wrk_seconds else ""
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-dropin-"))
     out.mkdir(parents=True, exist_ok=True)
