@@ -3,14 +3,18 @@ client libraries build from. The protocol itself (checks, answers, errors) is mo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
 
 from api.limits import api_key_identity, api_key_limits, limited, limiter
 from api.problems import foreign_errors
 from api.services import services
+from moderation.api_keys import ApiKey, ApiKeys
 from moderation.decisions import store_imported
 from moderation.model.attributes import SpanRule, attribute_scores
 from moderation.perspective import (
@@ -26,6 +30,7 @@ from moderation.perspective import (
     suggest_answer,
     suggestion_decision,
 )
+from moderation.redis_client import EarlyReads
 
 bp = Blueprint("perspective", __name__)
 PREFIXES = ("/v1alpha1/", "/$discovery/")
@@ -67,19 +72,55 @@ def _over_quota(error: RateLimitExceeded) -> Response:
 
 
 @bp.before_request
-def _authenticate() -> None:
-    """Every method but the discovery document needs an API key, as `?key=` or the X-Goog-Api-Key header."""
+def _look_up_key() -> None:
+    """Every method but the discovery document needs an API key, as `?key=` or the X-Goog-Api-Key header.
+
+    The key's lookup goes to Redis now and its reply is read once the request is parsed and scored
+    (`_api_key`), so Redis answers while the model works; a key error still comes before any other.
+    """
     if request.path.startswith("/$discovery/"):
         return
     request.max_content_length = MAX_BODY_BYTES
     key = request.args.get("key") or request.environ.get("HTTP_X_GOOG_API_KEY", "")
     if not key:
         raise PerspectiveError(403, MISSING_KEY)
-    found = services().api_keys.authenticate(key)
+    reads = EarlyReads(services().redis)
+    services().api_keys.queue_lookup(reads, key)
+    reads.send()
+    g.key_lookup = reads
+
+
+@bp.teardown_request
+def _close_lookup(_: BaseException | None) -> None:
+    reads = g.pop("key_lookup", None)
+    if reads is not None:
+        reads.close()  # a request refused before its key was read (a 429): the reply is never needed
+
+
+def _api_key() -> ApiKey:
+    """The caller's key, from the lookup sent before the request was parsed; 400 API_KEY_INVALID if unknown."""
+    found: ApiKey | None = g.get("api_key")
     if found is None:
-        raise PerspectiveError(400, BAD_KEY, [{"@type": ERROR_INFO, "reason": "API_KEY_INVALID",
-                                               "domain": "googleapis.com", "metadata": {"service": request.host}}])
-    g.api_key = found
+        reads: EarlyReads = g.pop("key_lookup")
+        try:
+            found = ApiKeys.from_reply(reads.replies()[0])
+        finally:
+            reads.close()
+        if found is None:
+            raise PerspectiveError(400, BAD_KEY, [{"@type": ERROR_INFO, "reason": "API_KEY_INVALID",
+                                                   "domain": "googleapis.com", "metadata": {"service": request.host}}])
+        g.api_key = found
+    return found
+
+
+@contextmanager
+def _key_first() -> Iterator[None]:
+    """Answer a bad key's error rather than any error about the request itself, as Google checks the key first."""
+    try:
+        yield
+    except (PerspectiveError, HTTPException):
+        _api_key()
+        raise
 
 
 def _body() -> dict[str, Any]:
@@ -103,16 +144,19 @@ def _span_rule(model: Any) -> SpanRule:
 @limited(limiter.shared_limit(api_key_limits, scope="api-key", key_func=api_key_identity),
          setting="API_KEY_RATE_LIMITS")
 def analyze() -> Response:
-    checked = parse_analyze(_body(), SERVED)
+    with _key_first():
+        checked = parse_analyze(_body(), SERVED)
     scores = {}
     if checked.languages.supported:
         model = services().models.current().live
         text = checked.comment.plain
         scored = model.score(text)
         scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], _span_rule(model))
+        key = _api_key()
         if not checked.do_not_store:
             record_example(services().redis, services().store.keys, checked, scored.spam, scored.abuse,
-                           model.version, g.api_key.name)
+                           model.version, key.name)
+    _api_key()
     return jsonify(analyze_answer(checked, scores))
 
 
@@ -120,7 +164,9 @@ def analyze() -> Response:
 @limited(limiter.shared_limit(api_key_limits, scope="api-key", key_func=api_key_identity),
          setting="API_KEY_RATE_LIMITS")
 def suggestscore() -> Response:
-    checked = parse_suggest(_body(), SERVED)
+    with _key_first():
+        checked = parse_suggest(_body(), SERVED)
+    _api_key()
     decision = suggestion_decision(checked)
     if decision is not None:
         store_imported(services().store, [decision])

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from api import create_app
+from api.limits import limiter
 from moderation import perspective
 from moderation.api_keys import ApiKeys
 from moderation.decisions import all_decisions, imported_decisions
@@ -210,6 +211,11 @@ def test_missing_wrong_and_revoked_keys(app: Flask, client: FlaskClient, key: st
     assert wrong["message"] == "API key not valid. Please pass a valid API key."
     assert wrong["details"][0]["reason"] == "API_KEY_INVALID"
     assert wrong["details"][0]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    # The key is checked before the request: a bad key's error comes first, as Google's does.
+    for bad in (client.post(f"{ANALYZE}?key=mk_wrong", data=b"{", content_type="application/json"),
+                client.post(f"{ANALYZE}?key=mk_wrong", data={"comment": "x"}),
+                client.post(f"{SUGGEST}?key=mk_wrong", json={"comment": {"text": ""}})):
+        assert google_error(bad, 400, "INVALID_ARGUMENT")["details"][0]["reason"] == "API_KEY_INVALID"
     header = client.post(ANALYZE, json=coral(INSULT_TEXT), headers={"X-Goog-Api-Key": key})
     assert header.status_code == 200
     ApiKeys(app.extensions["moderation"].redis).revoke("coral")
@@ -238,12 +244,20 @@ def test_a_store_outage_is_a_503_in_googles_shape(model: Any) -> None:
     assert answer.headers["Retry-After"] == "5"
 
 
+def close(app: Flask) -> None:
+    """Close the app's Redis connections, and the limiter's (Flask-Limiter keeps a client of its own)."""
+    app.extensions["moderation"].redis.close()
+    storage = getattr(limiter.storage, "storage", None)
+    if storage is not None:
+        storage.close()
+
+
 @pytest.fixture
 def limited_app(redis: Redis, redis_url: str, model: Any) -> Iterator[Flask]:
     app = create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "k", "MODEL": model,
                       "RATE_LIMITS": "off", "API_KEY_RATE_LIMITS": "3/minute"})
     yield app
-    app.extensions["moderation"].redis.close()
+    close(app)
 
 
 def test_each_key_has_its_own_quota_shared_by_both_methods(limited_app: Flask) -> None:
@@ -273,7 +287,7 @@ def test_no_api_key_limit_when_it_is_off(redis: Redis, redis_url: str, model: An
         client = app.test_client()
         assert {analyze(client, key, coral(CIVIL_TEXT)).status_code for _ in range(4)} == {200}
     finally:
-        app.extensions["moderation"].redis.close()
+        close(app)
 
 
 # -- what is kept ----------------------------------------------------------------------------------
@@ -418,7 +432,7 @@ def test_discovery_document_names_this_service_as_root(client: FlaskClient) -> N
 
 def test_discovery_root_url_honours_the_trusted_proxy(redis: Redis, redis_url: str, model: Any) -> None:
     app = create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "k", "MODEL": model,
-                      "RATE_LIMITS": "off", "TRUSTED_PROXIES": 1})
+                      "RATE_LIMITS": "off", "API_KEY_RATE_LIMITS": "off", "TRUSTED_PROXIES": 1})
     try:
         document = app.test_client().get("/$discovery/rest?version=v1alpha1", headers={
             "X-Forwarded-Proto": "https", "X-Forwarded-Host": "comments.news.example", "X-Forwarded-For": "1.2.3.4",
