@@ -25,6 +25,7 @@ Coral Talk sends (server/src/core/server/services/perspective/perspective.ts):
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -223,10 +224,11 @@ def _has_lone_surrogate(text: str) -> bool:
 # -- the comment text ------------------------------------------------------------------------------
 
 
+# A tag's inside stops at the next "<" as well as at ">": "<a<a<a..." is then scanned once, not once per "<".
 _MARKUP = re.compile(
     r"<!--.*?(?:-->|\Z)"
-    r"|<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)"
-    r"|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>"
+    r"|<(script|style)\b[^<>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>"
     r"|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?",
     re.DOTALL | re.IGNORECASE,
 )
@@ -236,6 +238,9 @@ _BREAKING_TAGS = """
     li main nav ol p pre section table td th tr ul
 """
 _BREAKING = frozenset(_BREAKING_TAGS.split())
+
+
+_unescape = functools.lru_cache(maxsize=4096)(html.unescape)  # the same few entities, again and again
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,23 +270,28 @@ def plain_text(sent: str, kind: str) -> CommentText:
     ends: list[int] = []
 
     def emit(chars: str, start: int, end: int) -> None:
+        """Characters that all came from sent[start:end] (a decoded entity, a tag's space)."""
         out.append(chars)
         starts.extend([start] * len(chars))
         ends.extend([end] * len(chars))
 
+    def copy(start: int, end: int) -> None:
+        """Text between markup, each character from itself."""
+        out.append(sent[start:end])
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+
     position = 0
     for match in _MARKUP.finditer(sent):
         begin, finish = match.span()
-        for offset in range(position, begin):
-            emit(sent[offset], offset, offset + 1)
+        copy(position, begin)
         position = finish
         token = match.group()
         if token.startswith("&"):
-            emit(html.unescape(token), begin, finish)
+            emit(_unescape(token), begin, finish)
         elif match.group(3) and match.group(3).lower() in _BREAKING:
             emit(" ", begin, finish)
-    for offset in range(position, len(sent)):
-        emit(sent[offset], offset, offset + 1)
+    copy(position, len(sent))
     return CommentText(sent, "".join(out), tuple(starts), tuple(ends))
 
 

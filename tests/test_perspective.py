@@ -444,3 +444,20 @@ def test_discovery_root_url_honours_the_trusted_proxy(redis: Redis, redis_url: s
 
 def test_served_attributes_are_the_measured_ones() -> None:
     assert perspective.SERVED == ATTRIBUTES
+
+
+# -- the text as sent and as scored ----------------------------------------------------------------
+
+
+def test_html_is_read_as_text_with_each_character_traced_to_the_markup() -> None:
+    sent = "<p>You&nbsp;are <b>an id</b>iot</p><br><script>var x = '<b>';</script>&lt;3 &unknown; <!-- hidden -->ok"
+    comment = perspective.plain_text(sent, "HTML")
+    assert comment.plain == " You\xa0are an idiot  <3 &unknown; ok"
+    start = comment.plain.index("idiot")
+    assert comment.to_sent((start, start + 5)) == (sent.index("id</b>"), sent.index("iot</p>") + 3)
+    less = comment.plain.index("<")
+    assert sent[slice(*comment.to_sent((less, less + 1)))] == "&lt;"
+    assert perspective.plain_text(sent, "PLAIN_TEXT").plain == sent
+    # Unclosed markup costs one pass, not one per "<": 20 KB of it is read as quickly as text.
+    for hostile in ("<a" * 10_000, "<script" * 2_900, "<!--" * 5_000, "<b x='" * 3_000, "&amp;" * 4_000):
+        assert len(perspective.plain_text(hostile, "HTML").plain) <= len(hostile)
