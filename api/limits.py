@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import parse_many
 
 from api.inputs import json_body
 
@@ -97,4 +98,13 @@ def init_app(app: Flask) -> None:
     # On while any limits are: each route's limits also check their own setting (see `limited`).
     on = any(str(app.config[name]).strip().lower() != "off" for name in ("RATE_LIMITS", "API_KEY_RATE_LIMITS"))
     app.config.setdefault("RATELIMIT_ENABLED", on)
+    # A limit that does not parse would fail every request it guards: refuse to start instead.
+    for name in ("RATE_LIMITS", "REPORT_RATE_LIMITS", "API_KEY_RATE_LIMITS"):
+        value = str(app.config[name]).strip()
+        if value.lower() != "off":
+            try:
+                parse_many(value)
+            except ValueError:
+                raise RuntimeError(f"MODERATION_{name}={value!r} is not Flask-Limiter syntax "
+                                   "(for example 5/minute;50/day) nor off") from None
     limiter.init_app(app)

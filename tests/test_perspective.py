@@ -461,3 +461,9 @@ def test_html_is_read_as_text_with_each_character_traced_to_the_markup() -> None
     # Unclosed markup costs one pass, not one per "<": 20 KB of it is read as quickly as text.
     for hostile in ("<a" * 10_000, "<script" * 2_900, "<!--" * 5_000, "<b x='" * 3_000, "&amp;" * 4_000):
         assert len(perspective.plain_text(hostile, "HTML").plain) <= len(hostile)
+
+
+def test_a_limit_that_does_not_parse_stops_the_app_from_starting(redis_url: str, model: Any) -> None:
+    with pytest.raises(RuntimeError, match="MODERATION_API_KEY_RATE_LIMITS='lots'"):
+        create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "k", "MODEL": model,
+                    "API_KEY_RATE_LIMITS": "lots"})
