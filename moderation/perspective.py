@@ -343,12 +343,16 @@ def _context(data: dict[str, Any]) -> None:
 # -- languages -------------------------------------------------------------------------------------
 
 
+_CONTROLS = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))}
+
+
 def detect_languages(text: str) -> list[str]:
     """The languages CLD2 reliably finds in text, most likely first; [] when it cannot tell (short texts)."""
     import pycld2
 
     try:
-        reliable, _, found = pycld2.detect(text)
+        # CLD2 refuses control characters (C0, DEL, C1) as invalid UTF-8; they say nothing of the language.
+        reliable, _, found = pycld2.detect(text.translate(_CONTROLS))
     except pycld2.error:
         return []
     if not reliable:

@@ -467,3 +467,8 @@ def test_a_limit_that_does_not_parse_stops_the_app_from_starting(redis_url: str,
     with pytest.raises(RuntimeError, match="MODERATION_API_KEY_RATE_LIMITS='lots'"):
         create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "k", "MODEL": model,
                     "API_KEY_RATE_LIMITS": "lots"})
+
+
+def test_control_characters_do_not_stop_language_detection() -> None:
+    assert perspective.detect_languages("\x00\x07" + CIVIL_TEXT + "\x85\x7f") == ["en"]
+    assert perspective.detect_languages("ok") == []  # too short to tell: no guess
