@@ -151,7 +151,8 @@ def analyze() -> Response:
         model = services().models.current().live
         text = checked.comment.plain
         scored = model.score(text)
-        scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], _span_rule(model))
+        rule = _span_rule(model) if checked.span_annotations else None
+        scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], rule)
         key = _api_key()
         if not checked.do_not_store:
             record_example(services().redis, services().store.keys, checked, scored.spam, scored.abuse,

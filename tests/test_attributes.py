@@ -127,3 +127,12 @@ def test_public_sets_and_spans_are_measured(classifier: Classifier) -> None:
     spans = measured["spans"]
     card = classifier.metadata["metrics"]["evaluation"]["spans"]
     assert spans["f1"] == card["ours"]  # the spans the API serves are the ones the model card measured
+
+
+def test_no_span_rule_means_no_model_spans_and_the_same_values(classifier: Classifier) -> None:
+    text = "You are a moron and a liar."
+    with_spans = a.attribute_scores(text, classifier.score(text))
+    without = a.attribute_scores(text, classifier.score(text), rule=None)
+    assert {n: s.value for n, s in without.items()} == {n: s.value for n, s in with_spans.items()}
+    assert without["TOXICITY"].spans == () and with_spans["TOXICITY"].spans
+    assert without["INSULT"].spans == with_spans["INSULT"].spans  # a gate's words are what its value rests on

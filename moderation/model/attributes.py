@@ -154,12 +154,11 @@ def _gated(abuse: float, gate: tuple[Span, ...]) -> AttributeScore:
     return AttributeScore(abuse, gate) if gate else AttributeScore(0.0)
 
 
-def _derive(name: str, text: str, scores: ScoresLike, found: Signals, rule: SpanRule) -> AttributeScore:
+def _derive(name: str, text: str, scores: ScoresLike, found: Signals, rule: SpanRule | None) -> AttributeScore:
     abuse = scores.abuse
-    if name == TOXICITY:
-        return AttributeScore(abuse, tuple(evidence_spans(abuse, scores.abuse_words, text, rule)))
-    if name == SPAM:
-        return AttributeScore(scores.spam, tuple(evidence_spans(scores.spam, scores.spam_words, text, rule)))
+    if name in (TOXICITY, SPAM):
+        value, evidence = (abuse, scores.abuse_words) if name == TOXICITY else (scores.spam, scores.spam_words)
+        return AttributeScore(value, () if rule is None else tuple(evidence_spans(value, evidence, text, rule)))
     if name == INSULT:
         return _gated(abuse, found.of(*_INSULTING))
     if name == PROFANITY:
@@ -176,8 +175,12 @@ def _derive(name: str, text: str, scores: ScoresLike, found: Signals, rule: Span
 
 
 def attribute_scores(text: str, scores: ScoresLike, names: Iterable[str] = ATTRIBUTES,
-                     rule: SpanRule = DEFAULT_SPAN_RULE) -> dict[str, AttributeScore]:
-    """Each named attribute of `text`, given the model's scores of it; KeyError for a name not in ATTRIBUTES."""
+                     rule: SpanRule | None = DEFAULT_SPAN_RULE) -> dict[str, AttributeScore]:
+    """Each named attribute of `text`, given the model's scores of it; KeyError for a name not in ATTRIBUTES.
+
+    With rule None the model's evidence is not turned into spans (TOXICITY's and SPAM's come back empty):
+    a request that asks for no spans does not pay for them.
+    """
     wanted = list(names)
     unknown = [name for name in wanted if name not in ATTRIBUTES]
     if unknown:
@@ -213,7 +216,7 @@ def summary_values(scorer: Scorer, texts: Sequence[str], name: str) -> NDArray[n
     if not texts:
         return np.zeros(0)
     p = scorer.probabilities(texts)
-    return np.array([attribute_scores(text, _Summary(spam, abuse), (name,))[name].value
+    return np.array([attribute_scores(text, _Summary(spam, abuse), (name,), None)[name].value
                      for text, (spam, abuse) in zip(texts, p.tolist(), strict=True)])
 
 
