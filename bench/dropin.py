@@ -17,7 +17,9 @@ MODERATION_API_KEY_RATE_LIMITS=off, makes an API key, and then, for each entry o
    request, latency counted from each request's scheduled time, so a stalled server cannot hide its queue),
    sending realistic reader comments (bench/wrk/phrases.txt, as bench/intake.py posts them) in the shape the
    route's client sends; the median round's figures count;
-2. the most the service answers on that route: wrk, closed loop, replaying the same requests.
+2. the most the service answers on that route: wrk, closed loop, replaying the same requests;
+3. the service's CPU per request, sent one at a time, beside a comment post's and a probe's in the same run:
+   other work on a shared machine slows every route alike, so that ratio holds where the figures drift.
 
 It prints one table, and last `dropin: analyze_p50_ms=X analyze_p99_ms=Y` (the steady-rate median round).
 A route is one more entry in ROUTES: its path, how its client shapes the request, and any settings it needs.
@@ -30,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -186,6 +189,39 @@ def median_round(rounds: list[Steady]) -> Steady:
     return ordered[(len(ordered) - 1) // 2]
 
 
+# -- cost, one request at a time -------------------------------------------------------------------------------
+
+
+def cpu_per_request(app: App, payloads: list[bytes], count: int) -> float:
+    """The service's CPU (ms) per request, sent one at a time: no queue, only the request's own work.
+
+    Other work on the machine slows every route alike, so ratios between routes measured in the same
+    run hold where absolute figures drift.
+    """
+    def send(payload: bytes) -> None:
+        with socket.create_connection(("127.0.0.1", app.port), timeout=10) as connection:
+            connection.sendall(payload)
+            while connection.recv(65536):
+                pass
+
+    for payload in payloads[:count // 5]:  # warm the worker's caches
+        send(payload)
+    pids = app.pids()
+    before = cpu_seconds(pids)
+    for index in range(count):
+        send(payloads[index % len(payloads)])
+    return 1000 * (cpu_seconds(pids) - before) / count
+
+
+def reference_payloads(host: str, port: int, count: int) -> dict[str, list[bytes]]:
+    """Requests of the service's own routes to compare costs with: a probe, and a reader's comment post."""
+    comments = Comments(seed=61)
+    health = raw_request(Request("GET", "/healthz", {}, b""), host, port)
+    posts = [raw_request(Request("POST", "/v1/comments", {"Content-Type": "application/json"},
+                                 json.dumps(comments.comment()).encode()), host, port) for _ in range(count)]
+    return {"GET /healthz": [health], "POST /v1/comments": posts}
+
+
 # -- most throughput, closed loop ------------------------------------------------------------------------------
 
 
@@ -216,6 +252,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as `moderation serve`)")
     top.add_argument("--wrk-seconds", type=int, default=10, help="seconds of the closed-loop wrk run (0: skip)")
     top.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    top.add_argument("--cost-requests", type=int, default=500,
+                     help="requests sent one at a time per route for its CPU cost (default 500)")
     top.add_argument("--routes", nargs="*", choices=[route.name for route in ROUTES],
                      default=[route.name for route in ROUTES], help="the routes to measure (default all)")
     top.add_argument("--out", help="folder for logs and the JSON results (default: a temporary one)")
@@ -225,6 +263,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = top.parse_args(argv)
     if args.smoke:
         args.rate, args.seconds, args.rounds, args.warmup, args.wrk_seconds = 50.0, 1.0, 1, 0.5, 1
+        args.cost_requests = 20
     return args
 
 
@@ -275,20 +314,32 @@ def main(argv: list[str] | None = None) -> int:
                     say(f"  wrk -c{args.connections} -d{args.wrk_seconds}s: "
                         f"{closed['requests'] / (closed['duration_us'] / 1e6):.0f} requests/s, "
                         f"non-2xx {closed['errors_status']}")
+                cost = cpu_per_request(service, payloads, args.cost_requests)
+                say(f"  one request at a time: {cost:.2f} ms of service CPU per request")
                 results[route.name] = {"median": median_round(rounds).__dict__,
-                                       "rounds": [r.__dict__ for r in rounds], "wrk": closed}
+                                       "rounds": [r.__dict__ for r in rounds], "wrk": closed, "cpu_ms": cost}
+            references = {name: cpu_per_request(service, payloads, args.cost_requests)
+                          for name, payloads in reference_payloads("127.0.0.1", service.port,
+                                                                   args.cost_requests).items()}
+            say("\nthe service's own routes, one request at a time: " + ", ".join(
+                f"{name} {cost:.2f} ms of CPU per request" for name, cost in references.items()))
+            results["references_cpu_ms"] = references
     (out / "results.json").write_text(json.dumps(results, indent=2))
 
     say(f"\nsteady {args.rate:.0f} requests/s, the median of {args.rounds} round(s) (target p99 <= "
         f"{TARGET_P99_MS:.0f} ms):")
     say(f"{'route':<10} {'sent':>6} {'ok':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
         f"{'max ms':>8} {'cpu ms/req':>10} {'wrk req/s':>10}")
+    references = results.pop("references_cpu_ms")
+    post = references["POST /v1/comments"]
     for name, entry in results.items():
         m = entry["median"]
         wrk_rate = (f"{entry['wrk']['requests'] / (entry['wrk']['duration_us'] / 1e6):.0f}"
                     if entry["wrk"] else "-")
         say(f"{name:<10} {m['sent']:>6} {m['ok']:>6} {m['p50_ms']:>8.2f} {m['p90_ms']:>8.2f} {m['p99_ms']:>8.2f} "
             f"{m['p999_ms']:>9.2f} {m['max_ms']:>8.2f} {m['cpu_ms_per_request']:>10.2f} {wrk_rate:>10}")
+        say(f"  {name}: {entry['cpu_ms']:.2f} ms of CPU one at a time, {entry['cpu_ms'] / post:.2f} of a comment "
+            f"post's ({post:.2f} ms) in the same run")
     if "analyze" in results:
         m = results["analyze"]["median"]
         p99s = [r["p99_ms"] for r in results["analyze"]["rounds"]]
