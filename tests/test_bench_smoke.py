@@ -1,5 +1,5 @@
-"""The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second) and
-`bench/scoring.py --smoke` (a few hundred synthetic comments).
+"""The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second),
+`bench/scoring.py --smoke` (a few hundred synthetic comments) and `bench/dropin.py --smoke` (a second of each route).
 
 Not a performance test: it only keeps the harness from rotting (figures are in docs/PERFORMANCE.md).
 """
@@ -99,3 +99,24 @@ def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
                                                        ("uncertain", 60)}
     # The decisions went through the store: a fifth of them held out, as training holds them out.
     assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)
+
+
+DROPIN_LAST_LINE = re.compile(r"^dropin: analyze_p50_ms=(\d+\.\d+) analyze_p99_ms=(\d+\.\d+)$")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}: the service cannot start")
+def test_dropin_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dropin.py"), "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    match = DROPIN_LAST_LINE.match(lines[-1])
+    assert match, f"last line is not the summary: {lines[-1]!r}"
+    assert all(float(value) > 0 for value in match.groups())
+    results = json.loads((tmp_path / "results.json").read_text())
+    analyze = results["analyze"]
+    assert analyze["median"]["ok"] == analyze["median"]["sent"] > 0  # every request answered 200
+    assert analyze["wrk"]["requests"] > 0 and analyze["wrk"]["errors_status"] == 0
