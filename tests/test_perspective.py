@@ -17,7 +17,7 @@ from api import create_app
 from api.limits import limiter
 from moderation import perspective
 from moderation.api_keys import ApiKeys
-from moderation.decisions import all_decisions, imported_decisions
+from moderation.decisions import all_decisions, imported_decisions, training_examples
 from moderation.keys import Keys
 from moderation.model.attributes import ATTRIBUTES
 from moderation.store import CommentStore
@@ -369,10 +369,8 @@ def test_corals_feedback_becomes_decisions_that_training_reads(
     assert (found[CIVIL_TEXT].abuse, found[CIVIL_TEXT].spam) == (0, None)
     assert all(d.trainable for d in all_decisions(store))
 
-    from moderation_cli import site_examples
-
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    examples = {e.text: e for e in site_examples()}
+    # What `moderation train --decisions` and `moderation learn` adapt the model to.
+    examples = {e.text: e for e in training_examples(all_decisions(store))}
     for decision in found.values():
         assert decision.held_out or examples[decision.text].abuse == decision.abuse
 
