@@ -79,11 +79,21 @@ def site_head(rows: Sequence[Example]) -> str | None:
     return None
 
 
+# What a base model is made of: the code and data of training, not adaptation's or evaluation's.
+BASE_INPUTS = ("classifier.py", "datasets.py", "lexicon.py", "signals.py", "training.py", "readers/*.jsonl")
+
+
+def base_key(data: Path, held: str, seed: int, per_source: int | None) -> str:
+    """A key that changes when anything a base model is trained from changes."""
+    model = ROOT / "moderation" / "model"
+    code = b"".join(p.read_bytes() for pattern in BASE_INPUTS for p in sorted(model.glob(pattern)))
+    files = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in source_files(data))
+    return hashlib.sha256(code + files + f"{held}:{seed}:{per_source}".encode()).hexdigest()[:16]
+
+
 def base_model(data: Path, held: str, cache: Path, seed: int, per_source: int | None) -> Classifier:
     """The model trained on every source but `held`, from the cache when the code and data are unchanged."""
-    code = b"".join(p.read_bytes() for p in sorted((ROOT / "moderation" / "model").rglob("*.py")))
-    files = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in source_files(data))
-    key = hashlib.sha256(code + files + f"{held}:{seed}:{per_source}".encode()).hexdigest()[:16]
+    key = base_key(data, held, seed, per_source)
     path = cache / f"base-without-{held}-{key}.skops"
     if not path.exists():
         started = time.monotonic()

@@ -7,17 +7,19 @@ site's decisions as a correction to the base head, whose fitted weights serve as
 
     log-odds = scale * base log-odds + (correction weights) . features + shift
 
-over the same features (tf-idf words and signals) as the base. The correction weights are pulled
+over the base's features (tf-idf words and signals) and the site's own n-grams the base vocabulary
+lacks (its slang, its spammers' domains), which start at weight zero. The correction weights are pulled
 towards zero by an L2 penalty whose strength is chosen by cross-validation on the decisions
 themselves, so a handful of decisions moves the model a little and a thousand move it far; the
 scale and shift are nearly free, which lets the site recalibrate the base score and re-weigh it
-against its own words. The result is again one linear head over the same columns: the artifact keeps
-its format, scoring costs the same, and every word's and signal's share of the log-odds (the
-evidence moderators see) stays exact.
+against its own words. The penalty is the one whose out-of-fold scores rank the decisions best. The
+result is again one linear head per head: the artifact keeps its format, scoring costs the same, and
+every word's and signal's share of the log-odds (the evidence moderators see) stays exact.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,19 +29,23 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from moderation.model import signals as signal_detectors
-from moderation.model.classifier import ARTIFACT_FORMAT, HEADS, Classifier, linear_head
+from moderation.model.classifier import ARTIFACT_FORMAT, HEADS, Classifier, linear_head, site_terms, token_forms
 from moderation.model.datasets import Example
+from moderation.model.lexicon import IDENTITY_TOKEN
 
 # A head is adapted only from this many decisions holding both of its classes, at least
 # MIN_PER_CLASS of each: below that a correction is noise, and the base head is kept as it is.
 MIN_DECISIONS = 20
 MIN_PER_CLASS = 5
 # Penalty strengths (inverse, as sklearn's C) tried for the correction weights.
-CORRECTION_C: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+CORRECTION_C: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
+# A word or word pair of the site's decisions becomes a feature of the adapted model's site block when this
+# many decisions hold it.
+SITE_MIN_DF = 1
 # The scale and shift are pulled gently towards the base's (1, 0): they are two numbers, well
 # determined by a few dozen decisions.
 PRIOR_STRENGTH = 0.1
@@ -114,9 +120,15 @@ class _Correction:
 
 
 def _fit_correction(coordinates: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.float64],
-                    weights: NDArray[np.float64], c: float | None) -> _Correction:
-    """Fit scale, shift and (unless c is None) the correction by penalised maximum likelihood."""
+                    weights: NDArray[np.float64], c: float | None, with_base: bool = True) -> _Correction:
+    """Fit scale, shift and (unless c is None) the correction by penalised maximum likelihood.
+
+    Without the base (with_base False) the scale is 0: the site's decisions alone, as a model fitted
+    on them would do, for a site whose standard the base does not share.
+    """
     width = coordinates.shape[1] if c is not None else 0
+    if not with_base:
+        base = np.zeros_like(base)
     # Weights normalised to sum to the row count, so C means the same whatever the weighting.
     weights = weights * (len(y) / weights.sum())
 
@@ -138,7 +150,7 @@ def _fit_correction(coordinates: NDArray[np.float64], base: NDArray[np.float64],
     start[0] = 1.0
     found = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000})
     theta = found.x
-    return _Correction(float(theta[0]), float(theta[1]), np.asarray(theta[2:], dtype=np.float64))
+    return _Correction(float(theta[0]) if with_base else 0.0, float(theta[1]), np.asarray(theta[2:], dtype=np.float64))
 
 
 def _predict(correction: _Correction, coordinates: NDArray[np.float64],
@@ -150,73 +162,110 @@ def _predict(correction: _Correction, coordinates: NDArray[np.float64],
 
 
 def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.float64],
-            weights: NDArray[np.float64], seed: int) -> tuple[float | None, float, float]:
-    """Return the penalty (None: scale and shift only) with the lowest cross-validated log-loss, its loss,
-    and the base head's own loss on the same folds."""
+            weights: NDArray[np.float64], seed: int) -> tuple[float | None, bool, float, float]:
+    """Return the penalty (None: scale and shift only) and whether to keep the base whose out-of-fold
+    scores rank the decisions best (ROC AUC; the lower log-loss between equals), its log-loss, and the
+    base head's own."""
     folds = min(FOLDS, int(min(y.sum(), len(y) - y.sum())))
     splits = []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(base, y):
         basis = _Basis.of(gram[np.ix_(train, train)])
         splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
     base_loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-base)), sample_weight=weights, labels=[0, 1]))
-    best: tuple[float | None, float] = (None, np.inf)
-    for c in (None, *CORRECTION_C):
+    # Ranking is what a moderator's queue order and a threshold's trade-off rest on; the scale and shift
+    # refitted on all decisions then calibrate whichever penalty ranks best.
+    best: tuple[float | None, bool, float, float] = (None, True, -np.inf, np.inf)
+    candidates = [(None, True), *((c, with_base) for c in CORRECTION_C for with_base in (True, False))]
+    for c, with_base in candidates:
         z = np.empty_like(base)
         for train, test, train_coordinates, test_coordinates in splits:
-            correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c)
+            correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c, with_base)
             z[test] = _predict(correction, test_coordinates, base[test])
+        auc = round(float(roc_auc_score(y, z, sample_weight=weights)), 4)
         loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-z)), sample_weight=weights, labels=[0, 1]))
-        if loss < best[1] - 1e-9:
-            best = (c, loss)
-    return best[0], best[1], base_loss
+        if auc > best[2] or (auc == best[2] and loss < best[3]):
+            best = (c, with_base, auc, loss)
+    return best[0], best[1], best[3], base_loss
 
 
-def site_features(base: Classifier, examples: Sequence[Example]) -> sp.csr_matrix:
-    """The base model's columns for each example: its normalised tf-idf, then its signals."""
-    texts = [example.text for example in examples]
-    words = base.tfidf(texts)
-    if not base.signals:
-        return sp.csr_matrix(words)
-    found = signal_detectors.matrix(texts, [example.author for example in examples], base.signals)
-    return sp.hstack([words, sp.csr_matrix(found)]).tocsr()
+def site_vocabulary(texts: Sequence[str]) -> tuple[list[str], NDArray[np.float64]]:
+    """The site block's features (words and word pairs held by SITE_MIN_DF texts) and their smooth idf."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(set(site_terms(token_forms(text))))
+    # No feature holds an identity word, on the site's side as on the base's (lexicon.IDENTITY_TERMS).
+    features = sorted(f for f, df in counts.items() if df >= SITE_MIN_DF and IDENTITY_TOKEN not in f)
+    df = np.array([counts[f] for f in features], dtype=np.float64)
+    return features, np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+
+
+def site_matrix(features: Sequence[str], idf: NDArray[np.float64], texts: Sequence[str]) -> sp.csr_matrix:
+    """The site block's tf-idf of texts: sublinear, each row normalised on its own (as the classifier scores it)."""
+    vocabulary = {feature: column for column, feature in enumerate(features)}
+    rows, columns = [], []
+    for row, text in enumerate(texts):
+        for term in site_terms(token_forms(text)):
+            column = vocabulary.get(term)
+            if column is not None:
+                rows.append(row)
+                columns.append(column)
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(texts), len(features)))
+    matrix.sum_duplicates()
+    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
 
 
 def adapt(base: Classifier, examples: Sequence[Example], weights: Sequence[float] | None = None,
           seed: int = 0) -> tuple[dict[str, Any], list[HeadReport]]:
     """Return the artifact contents of `base` adapted to a site's labelled examples, and a report per head.
 
-    `weights` (one per example, default 1) lets newer decisions count more. A head with too few
-    decisions of both classes keeps the base's weights.
+    `weights` (one per example, default 1) lets newer decisions count more. The adapted heads weigh
+    the base's features (scaled), the site's own words and pairs (a block of their own) and the
+    signals (reweighed). A head with too few decisions of both classes keeps the base's weights.
     """
-    features = site_features(base, examples)
+    if base.site is not None:
+        raise ValueError("adapt the shipped (base) model, not one already adapted to a site")
+    texts = [example.text for example in examples]
+    authors = [example.author for example in examples]
+    site_features, site_idf = site_vocabulary(texts)
+    found = signal_detectors.matrix(texts, authors, base.signals)
+    correctable = sp.hstack([site_matrix(site_features, site_idf, texts), sp.csr_matrix(found)]).tocsr()
+    base_log_odds = base.log_odds(texts, authors)
     row_weights = np.ones(len(examples)) if weights is None else np.asarray(weights, dtype=np.float64)
     model: dict[str, Any] = {
         "format": ARTIFACT_FORMAT,
         "features": base.feature_names(),
         "idf": np.asarray(base.model["idf"], dtype=np.float64),
+        "site_features": np.array(site_features, dtype=np.str_),
+        "site_idf": site_idf,
         "signals": np.array(base.signals, dtype=np.str_),
     }
+    words, site = len(model["idf"]), len(site_features)
     reports: list[HeadReport] = []
-    for head in HEADS:
+    for column, head in enumerate(HEADS):
         coef, intercept = linear_head(base.model[head])
         rows = np.array([i for i, example in enumerate(examples) if getattr(example, head) is not None], dtype=int)
         y = np.array([getattr(examples[i], head) for i in rows], dtype=np.float64)
         positives = int(y.sum())
         if len(rows) < MIN_DECISIONS or min(positives, len(rows) - positives) < MIN_PER_CLASS:
-            model[head] = _linear(coef, intercept)
+            model[head] = _linear(np.concatenate([coef[:words], np.zeros(site), coef[words:]]), intercept)
             reports.append(HeadReport(head, len(rows), positives, False,
                                       f"needs {MIN_DECISIONS} decisions with {MIN_PER_CLASS} of each class"))
             continue
-        x = features[rows]
-        base_logit = np.asarray(x @ coef + intercept, dtype=np.float64)
+        x = correctable[rows]
+        base_logit = base_log_odds[rows, column]
         gram = np.asarray((x @ x.T).toarray(), dtype=np.float64)
-        c, loss, base_loss = _choose(gram, base_logit, y, row_weights[rows], seed)
+        c, with_base, loss, base_loss = _choose(gram, base_logit, y, row_weights[rows], seed)
         basis = _Basis.of(gram)
-        correction = _fit_correction(basis.rows(), base_logit, y, row_weights[rows], c)
+        correction = _fit_correction(basis.rows(), base_logit, y, row_weights[rows], c, with_base)
         delta = (np.asarray(x.T @ basis.row_weights(correction.w), dtype=np.float64) if len(correction.w)
-                 else np.zeros_like(coef))
-        model[head] = _linear(correction.scale * coef + delta, correction.scale * intercept + correction.shift)
-        reports.append(HeadReport(head, len(rows), positives, True, "adapted", c, round(correction.scale, 4),
+                 else np.zeros(x.shape[1]))
+        scale = correction.scale
+        model[head] = _linear(np.concatenate([scale * coef[:words], delta[:site], scale * coef[words:] + delta[site:]]),
+                              scale * intercept + correction.shift)
+        reports.append(HeadReport(head, len(rows), positives, True, "adapted", c, round(scale, 4),
                                   round(correction.shift, 4), round(loss, 4), round(base_loss, 4)))
     return model, reports
 

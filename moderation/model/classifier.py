@@ -353,6 +353,53 @@ def linear_head(head: Any) -> tuple[NDArray[np.float64], float]:
     return coef, float(head.intercept_[0])
 
 
+def site_terms(forms: Sequence[str]) -> list[str]:
+    """The site block's features of a text's word forms: its words and adjacent word pairs."""
+    return [*forms, *(f"{a} {b}" for a, b in itertools.pairwise(forms))]
+
+
+class _SiteBlock:
+    """A site's own words and word pairs (moderation.model.adaptation), weighed beside the base vocabulary.
+
+    Its tf-idf is sublinear and normalised on its own, as a model fitted on the site's decisions alone
+    would see it: a handful of the site's words is then heard beside the base's many character n-grams.
+    """
+
+    def __init__(self, features: Sequence[str] | NDArray[np.str_], idf: NDArray[np.float64],
+                 weights: NDArray[np.float64]) -> None:
+        self.vocabulary = {str(feature): column for column, feature in enumerate(features)}
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.weights = weights
+        if len(self.vocabulary) != len(self.idf) or len(self.idf) != len(weights):
+            raise ModelIntegrityError("site features, idf and weights differ in length")
+
+    def occurrences(self, forms: Sequence[str]) -> list[tuple[int, int, int]]:
+        """(first token, last token, column) of each occurrence of a block feature among a text's word forms."""
+        vocabulary = self.vocabulary
+        found = [(i, i, column) for i, form in enumerate(forms) if (column := vocabulary.get(form)) is not None]
+        found += [(i, i + 1, column) for i, (a, b) in enumerate(itertools.pairwise(forms))
+                  if (column := vocabulary.get(f"{a} {b}")) is not None]
+        return found
+
+    def contributions(self, occurrences: list[tuple[int, int, int]]) -> tuple[NDArray[np.float64],
+                                                                              NDArray[np.float64]]:
+        """Return each occurrence's share of the log-odds (rows, a column per head), and their sum per head."""
+        heads = self.weights.shape[1]
+        if not occurrences:
+            return np.zeros((0, heads)), np.zeros(heads)
+        columns, inverse, counts = np.unique([c for _, _, c in occurrences], return_inverse=True,
+                                             return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[columns]
+        values /= math.sqrt(float(values @ values))
+        per_feature = values[:, None] * self.weights[columns]
+        return per_feature[inverse] / counts[inverse, None], per_feature.sum(axis=0)
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """The block's log-odds for each text, shape (len(texts), heads)."""
+        return np.array([self.contributions(self.occurrences(token_forms(text)))[1] for text in texts],
+                        dtype=np.float64).reshape(len(texts), self.weights.shape[1])
+
+
 def _expit(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
 
@@ -385,10 +432,17 @@ class Classifier:
         # One (features x heads) matrix, so a single product scores both heads.
         weights = np.column_stack([coef for coef, _ in columns])
         self._intercepts = np.array([intercept for _, intercept in columns])
-        if weights.shape[0] != len(self._idf) + len(self.signals):
+        site_features = model.get("site_features")
+        site = 0 if site_features is None else len(site_features)
+        if weights.shape[0] != len(self._idf) + site + len(self.signals):
             raise ModelIntegrityError("head and vectorizer sizes differ")
-        self._weights = weights[: len(self._idf)]
-        self._signal_weights = weights[len(self._idf):]
+        words = len(self._idf)
+        self._weights = weights[:words]
+        # An adapted model's heads weigh the site's own words too (columns after the base vocabulary's).
+        self.site: _SiteBlock | None = None
+        if site_features is not None and site:
+            self.site = _SiteBlock(site_features, model["site_idf"], weights[words:words + site])
+        self._signal_weights = weights[words + site:]
         # Word form -> packed feature ids and bigram number: comments reuse words.
         self._words = _WordCache(self._vocabulary, _BigramIndex(self._vocabulary))
 
@@ -408,6 +462,16 @@ class Classifier:
         model = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
         return cls(model, metadata, version=model_version(metadata.get("trained_at", ""), digest))
 
+    def log_odds(self, texts: Sequence[str], authors: Sequence[Author] | None = None) -> NDArray[np.float64]:
+        """Return the calibrated log-odds, shape (len(texts), 2): what probabilities() passes through the logistic."""
+        logits = self._logits(texts) + self._intercepts
+        if self.site is not None:
+            logits += self.site.logits(texts)
+        if self.signals:
+            found = signal_detectors.matrix(list(texts), list(authors) if authors else None, self.signals)
+            logits += found @ self._signal_weights
+        return np.asarray(logits, dtype=np.float64)
+
     def probabilities(self, texts: Sequence[str], workers: int = 1,
                       authors: Sequence[Author] | None = None) -> NDArray[np.float64]:
         """Return calibrated probabilities, shape (len(texts), 2): columns spam, abuse.
@@ -420,11 +484,7 @@ class Classifier:
             return self._parallel_probabilities(texts, workers, authors)
         if len(texts) == 0:
             return np.zeros((0, len(HEADS)))
-        logits = self._logits(texts) + self._intercepts
-        if self.signals:
-            found = signal_detectors.matrix(list(texts), list(authors) if authors else None, self.signals)
-            logits += found @ self._signal_weights
-        return _expit(logits)
+        return _expit(self.log_odds(texts, authors))
 
     def feature_names(self) -> NDArray[np.str_]:
         """Return the tf-idf feature names in column order (as the artifact's `features`)."""
@@ -527,8 +587,6 @@ class Classifier:
         if not tokens:
             probabilities = _expit(base)
             return Scores(float(probabilities[0]), float(probabilities[1]), (), (), clues)
-        cache = self._words
-        entries = list(map(cache.__getitem__, [form for form, _, _ in tokens]))
         owner_of: dict[str, int] = {}
         first_span: list[tuple[int, int]] = []
         token_owner: list[int] = []
@@ -538,6 +596,29 @@ class Classifier:
                 owner = owner_of[form] = len(first_span)
                 first_span.append((start, end))
             token_owner.append(owner)
+        by_owner, total = self._word_shares(tokens, token_owner, len(first_span))
+        if self.site is not None:
+            occurrences = self.site.occurrences([form for form, _, _ in tokens])
+            shares, site_total = self.site.contributions(occurrences)
+            total = total + site_total
+            # A word takes its own feature's share, and half of each word pair's it is part of.
+            for (first, last, _), share in zip(occurrences, shares, strict=True):
+                if first == last:
+                    by_owner[token_owner[first]] += share
+                else:
+                    by_owner[token_owner[first]] += share / 2
+                    by_owner[token_owner[last]] += share / 2
+        probabilities = _expit(total + base)
+        columns: list[list[float]] = by_owner.T.tolist()
+        return Scores(float(probabilities[0]), float(probabilities[1]),
+                      self._evidence(text, first_span, columns[0]), self._evidence(text, first_span, columns[1]),
+                      clues)
+
+    def _word_shares(self, tokens: list[tuple[str, int, int]], token_owner: list[int],
+                     owners_count: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return the base vocabulary's log-odds per owner (distinct word) and head, and their sum per head."""
+        cache = self._words
+        entries = list(map(cache.__getitem__, [form for form, _, _ in tokens]))
         word_ids = np.frombuffer(b"".join(map(_ids_bytes, entries)), dtype=np.int32)
         owners = np.array(token_owner)
         pairs, bigram_ids = cache.bigrams.lookup(
@@ -545,14 +626,12 @@ class Classifier:
         )
         features = np.concatenate((word_ids, bigram_ids))
         if len(features) == 0:
-            probabilities = _expit(base)
-            return Scores(float(probabilities[0]), float(probabilities[1]), (), (), clues)
+            return np.zeros((owners_count, len(HEADS))), np.zeros(len(HEADS))
         # Raw counts per feature, as the vectorizer takes them; a bigram counts once per occurrence.
         feature_ids, inverse, counts = np.unique(features, return_inverse=True, return_counts=True)
         values = (1.0 + np.log(counts)) * self._idf[feature_ids]
         values /= math.sqrt(float(values @ values))
         contributions = values[:, None] * self._weights[feature_ids]
-        probabilities = _expit(contributions.sum(axis=0) + base)
         # Each occurrence takes an equal part of its feature's contribution, a bigram's split evenly
         # between its two words; owners (distinct words) sum their parts, both heads in one bincount.
         per_occurrence = contributions[inverse] / counts[inverse, None]
@@ -563,11 +642,8 @@ class Classifier:
         ))
         slots = (occurrence_owner[:, None] * len(HEADS) + np.arange(len(HEADS))).ravel()
         parts = np.concatenate((per_occurrence, per_occurrence[words:])).ravel()
-        sums = np.asarray(np.bincount(slots, weights=parts, minlength=len(first_span) * len(HEADS)), dtype=np.float64)
-        by_owner: list[list[float]] = sums.reshape(-1, len(HEADS)).T.tolist()
-        return Scores(float(probabilities[0]), float(probabilities[1]),
-                      self._evidence(text, first_span, by_owner[0]), self._evidence(text, first_span, by_owner[1]),
-                      clues)
+        sums = np.bincount(slots, weights=parts, minlength=owners_count * len(HEADS))
+        return np.asarray(sums, dtype=np.float64).reshape(-1, len(HEADS)), contributions.sum(axis=0)
 
     def _with_signals(self, found: tuple[Found, ...]) -> tuple[NDArray[np.float64], tuple[Signal, ...]]:
         """Return the intercepts plus the signals' log-odds, and the signals that raised spam, strongest first."""
