@@ -39,10 +39,10 @@ from werkzeug.exceptions import HTTPException
 from api.limits import client_ip, limiter
 from api.services import services
 from api.views import review_items
-from moderation.keys import QUEUES
+from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.moderators import Moderator
 from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
-from moderation.store import Conflict, NotFound
+from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -71,7 +71,8 @@ REASON_LABELS = {
     "threat": "Threat of violence",
 }
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
-CLAIMABLE = ("pending", "reported")
+CLAIMABLE = SCORED_QUEUES
+SORT_LABELS = {"arrival": "Oldest first", "uncertain": "Nearest the threshold first"}
 CONFLICT_DECIDED = "Another moderator decided this comment first."
 
 
@@ -160,6 +161,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "csrf_token": csrf_token,
         "queue_labels": QUEUE_LABELS,
+        "sort_labels": SORT_LABELS,
         "reason_labels": REASON_LABELS,
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
         "moderator": g.get("moderator"),
@@ -343,13 +345,20 @@ def queue() -> Any:
     if article is not None and not is_article_id(article):
         problems.append("An article id is letters, digits and . _ : ~ - only.")
         article = None
+    sort = request.args.get("sort") or "arrival"
+    if sort not in SORT_LABELS:
+        abort(400, "Unknown order.")
+    if name not in SCORED_QUEUES:
+        sort = "arrival"  # the other queues hold decided comments: oldest first only
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not is_comment_id(cursor):
+    if cursor is not None and not (UNCERTAIN_CURSOR.match(cursor) if sort == "uncertain" else is_comment_id(cursor)):
         cursor = None
     records, next_cursor = services().store.queue_page(
-        name, cursor, PAGE_SIZE, article_id=article, reason=reason
+        name, cursor, PAGE_SIZE, article_id=article, reason=reason,
+        sort=sort, policy=services().policies.load() if sort == "uncertain" else None,
     )
-    filters = {"queue": name, "reason": reason or "", "article": article or ""}
+    filters = {"queue": name, "reason": reason or "", "article": article or "",
+               "sort": sort if sort != "arrival" else ""}
     return render_template(
         "console/queue.html",
         view="queue",
@@ -373,7 +382,8 @@ def batch() -> Any:
         "console/queue.html",
         view="batch",
         queue=session.get("batch_queue", "pending"),
-        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": ""},
+        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": "",
+                 "sort": session.get("batch_sort", "")},
         filter_problems=[],
         items=items,
         counts=_counts(),
@@ -394,10 +404,15 @@ def claim() -> Any:
     except ValueError:
         limit = 10
     limit = min(max(limit, 1), max(BATCH_SIZES))
+    sort = request.form.get("sort") or "arrival"
+    if sort not in SORT_LABELS:
+        abort(400, "Unknown order.")
     lease = int(current_app.config["LEASE_SECONDS"])
-    ids = services().store.claim(g.moderator.name, name, limit, lease)
+    policy = services().policies.load() if sort == "uncertain" else None
+    ids = services().store.claim(g.moderator.name, name, limit, lease, sort=sort, policy=policy)
     session["batch"] = ids
     session["batch_queue"] = name
+    session["batch_sort"] = sort if sort != "arrival" else ""
     if ids:
         until = datetime.fromtimestamp(time.time() + lease, UTC).strftime("%H:%M UTC")
         flash(f"You claimed {len(ids)} comment{'s' if len(ids) != 1 else ''} until {until}.", "success")
