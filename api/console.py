@@ -36,11 +36,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from api.learning_curve import plot as learning_plot
 from api.limits import client_ip, limiter
 from api.services import services
 from api.views import review_items
+from moderation import learn as learning
 from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.moderators import Moderator
+from moderation.registry import ModelRegistry, UnknownModel
 from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
 from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
@@ -598,6 +601,88 @@ def author(author_key: str) -> Any:
         next_url=url_for("console.author", author_key=author_key, cursor=next_cursor) if next_cursor else None,
         here=request.full_path.rstrip("?"),
     )
+
+
+# -- the model (admins) ----------------------------------------------------------------------------
+
+
+VERDICT_LABELS = {
+    "promoted": "Promoted",
+    "shadow": "Kept in shadow",
+    "unchanged": "Unchanged",
+    "skipped": "Skipped",
+    "failed": "Failed",
+}
+
+
+def _admins_only() -> None:
+    if not g.moderator.is_admin:
+        abort(403, "The model page is for admins.")
+
+
+def _version_rows(registry: ModelRegistry) -> list[dict[str, Any]]:
+    rows = []
+    for entry in reversed(registry.versions()):
+        try:
+            metadata = registry.metadata(entry["version"])
+        except UnknownModel:
+            continue
+        decisions = metadata.get("site_decisions") or {}
+        rows.append({
+            **entry,
+            "registered_display": when(entry.get("registered_at")),
+            "kind": "Adapted to this site's decisions" if metadata.get("name") == "site-adapted"
+                    else metadata.get("name", ""),
+            "decisions": sum(sum(counts.values()) for counts in decisions.values()) if decisions else None,
+        })
+    return rows
+
+
+@bp.get("/model")
+def model() -> Any:
+    _admins_only()
+    found = services()
+    registry = found.registry
+    live, shadow = registry.pointers()
+    recorded = learning.runs(found.redis, found.store.keys, 50)
+    history = [entry for entry in found.policies.audit(200) if entry.get("event", "").startswith("model_")][:10]
+    return render_template(
+        "console/model.html",
+        view="model",
+        shipped=found.models.shipped.version,
+        live=live,
+        shadow=shadow,
+        previous=registry.previous() if live else None,
+        versions=_version_rows(registry),
+        runs=[{**run, "at_display": when(run.get("at")), "verdict_label": VERDICT_LABELS.get(run["verdict"],
+               run["verdict"])} for run in recorded],
+        curve=learning_plot(learning.learning_curve(recorded)),
+        history=[{**entry, "at_display": when(entry.get("at"))} for entry in history],
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+    )
+
+
+@bp.post("/model/promote")
+def promote_model() -> Any:
+    _admins_only()
+    version = request.form.get("version", "")
+    try:
+        services().registry.promote(version, g.moderator.name)
+    except UnknownModel:
+        flash("No registered model has that version.", "error")
+    else:
+        flash(f"{version} is live; every server switches to it within seconds.", "success")
+    return redirect(url_for("console.model"), 303)
+
+
+@bp.post("/model/rollback")
+def rollback_model() -> Any:
+    _admins_only()
+    target = services().registry.rollback(g.moderator.name)
+    flash(f"Rolled back: {target or 'the shipped model'} is live again; every server switches within seconds.",
+          "success")
+    return redirect(url_for("console.model"), 303)
 
 
 def queue_url(**filters: str) -> str:

@@ -89,6 +89,10 @@ class ModelRegistry:
         live, shadow = pipe.execute()
         return live or None, shadow or None
 
+    def previous(self) -> str | None:
+        """The version a rollback would make live (None: the shipped model)."""
+        return cast(str | None, self.redis.lindex(self.keys.prefix + "model-history", 0))
+
     def _require(self, version: str) -> None:
         if not self.redis.exists(self._key(version)):
             raise UnknownModel(version)
