@@ -42,6 +42,7 @@ from api.services import services
 from api.views import review_items
 from moderation import learn as learning
 from moderation.keys import QUEUES, SCORED_QUEUES
+from moderation.model import signals
 from moderation.moderators import Moderator
 from moderation.registry import ModelRegistry, UnknownModel
 from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
@@ -72,7 +73,9 @@ REASON_LABELS = {
     "duplicate": "Duplicate",
     "new_author": "New author",
     "threat": "Threat of violence",
+    "burst": "Comments on many articles at once",
 }
+SIGNAL_DESCRIPTIONS = signals.DESCRIPTIONS
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
 CLAIMABLE = SCORED_QUEUES
 SORT_LABELS = {"arrival": "Oldest first", "uncertain": "Nearest the threshold first"}
@@ -207,7 +210,9 @@ def highlight(body: str, reasons: list[dict[str, Any]]) -> list[Segment]:
     """Split `body` at the evidence spans of `reasons`; the template escapes every piece."""
     spans: list[tuple[int, int, str, float]] = []
     for reason in reasons:
-        for word in reason.get("words") or []:
+        # Spam signals read from the body (a phone number, a hidden link) are marked like words.
+        body_signals = [s for s in reason.get("signals") or [] if s.get("field") == "body"]
+        for word in [*(reason.get("words") or []), *body_signals]:
             start, end = word.get("start"), word.get("end")
             if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(body):
                 weight = word.get("weight")
@@ -255,10 +260,15 @@ def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
             detail = f"{int(score)} links"
         elif code == "duplicate":
             detail = f"{int(score)} authors"
+        elif code == "burst":
+            detail = f"{int(score)} articles"
         else:
             detail = str(score)
         words = list(dict.fromkeys(str(w.get("text", "")) for w in reason.get("words") or [] if w.get("text")))
-        rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words})
+        signals = [f"{SIGNAL_DESCRIPTIONS.get(str(s.get('code')), s.get('code'))}: {s.get('text', '')}"
+                   for s in reason.get("signals") or []]
+        rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words,
+                     "signals": signals})
     return rows
 
 
@@ -627,13 +637,12 @@ def _version_rows(registry: ModelRegistry) -> list[dict[str, Any]]:
             metadata = registry.metadata(entry["version"])
         except UnknownModel:
             continue
-        decisions = metadata.get("site_decisions") or {}
+        adapted = bool(metadata.get("base"))
         rows.append({
             **entry,
             "registered_display": when(entry.get("registered_at")),
-            "kind": "Adapted to this site's decisions" if metadata.get("name") == "site-adapted"
-                    else metadata.get("name", ""),
-            "decisions": sum(sum(counts.values()) for counts in decisions.values()) if decisions else None,
+            "kind": f"{metadata.get('base')} adapted to this site's decisions" if adapted else metadata.get("name", ""),
+            "decisions": metadata.get("decisions") if adapted else None,
         })
     return rows
 

@@ -9,13 +9,15 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from moderation.decisions import Decision, all_decisions, label_of
+from moderation.model.signals import Author
 from moderation.store import CommentStore
 
 
 class BatchModel(Protocol):
     version: str
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
+    def probabilities(self, texts: Sequence[str], workers: int = ...,
+                      authors: Sequence[Author] | None = ...) -> np.ndarray: ...
 
 
 def _auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
@@ -32,8 +34,9 @@ def on_decisions(models: Sequence[BatchModel], decisions: Sequence[Decision]) ->
     if not usable:
         return result
     texts = [d.text for d in usable]
+    authors = [d.author for d in usable]
     for model in models:
-        scores = model.probabilities(texts)
+        scores = model.probabilities(texts, authors=authors)
         result[model.version] = {}
         for column, head in enumerate(("spam", "abuse")):
             # A decision that says nothing about a head (off-topic, one Perspective attribute) is left out of it.

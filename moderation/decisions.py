@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
+from moderation.model.datasets import Example
 from moderation.model.signals import Author
 from moderation.store import CommentStore
 
@@ -162,6 +163,15 @@ def imported_decisions(store: CommentStore) -> Iterator[Decision]:
 
 def all_decisions(store: CommentStore) -> list[Decision]:
     return [*human_decisions(store), *imported_decisions(store)]
+
+
+SITE_SOURCE = "site"
+
+
+def training_examples(decisions: Iterable[Decision]) -> list[Example]:
+    """The decisions a model may learn from, as examples: every labelled one but the held-out fifth."""
+    return [Example(d.text, SITE_SOURCE, d.spam, d.abuse, d.author) for d in decisions
+            if d.trainable and not d.held_out]
 
 
 FIELDS = ["text", "label", *(f for f in Decision.__dataclass_fields__ if f != "text")]

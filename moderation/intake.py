@@ -130,7 +130,10 @@ class Intake:
             idempotency = (idempotency_key, request_fingerprint)
             reads.get(self.store.keys.idempotency(idempotency_key))
         policy_replies = self.policies.queue_for_article(reads, comment.article_id)
-        self.store.queue_author_context(reads, key, fingerprint)
+        author_replies = self.store.queue_author_context(reads, key, fingerprint)
+        # The window is the policy's as this process last knew it; a change reaches it within a second.
+        since_ms = int(time.time() * 1000) - self.policies.cached().burst_window_seconds * 1000
+        self.store.queue_recent_articles(reads, key, comment.article_id, since_ms)
         reads.send()
         try:
             models = self.models.current()
@@ -155,7 +158,9 @@ class Intake:
         policy, mode = self.policies.for_article_from(replies[:policy_replies])
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
-        approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:])
+        author_end = policy_replies + author_replies
+        approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:author_end])
+        recent_articles = self.store.recent_articles_from(replies[author_end:])
         decision = decide(
             policy,
             assessment,
@@ -164,6 +169,7 @@ class Intake:
             author_approved=approved,
             own_repeat=own_repeat,
             other_authors=other_authors,
+            recent_articles=recent_articles,
         )
         comment_id, created_at = new_comment_id()
         record = NewComment(
@@ -185,6 +191,7 @@ class Intake:
             idempotency,
             text_fingerprint=fingerprint,
             duplicate_window=policy.duplicate_window_seconds,
+            burst_window=policy.burst_window_seconds,
             extra=shadow,
         )
         self._purge_old_origins()

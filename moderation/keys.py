@@ -62,6 +62,10 @@ class Keys:
     def author_comments(self, author_key: str) -> str:
         return f"{self.prefix}author:{author_key}:comments"
 
+    def author_articles(self, author_key: str) -> str:
+        """The articles an author commented on lately, scored by when: what the burst rule counts."""
+        return f"{self.prefix}author:{author_key}:articles"
+
     def audit(self, comment_id: str) -> str:
         return f"{self.prefix}audit:{comment_id}"
 

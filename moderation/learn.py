@@ -18,11 +18,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from statistics import fmean
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -32,7 +32,7 @@ from redis.lock import Lock
 
 from moderation import compare
 from moderation.comments import now_iso
-from moderation.decisions import Decision, all_decisions
+from moderation.decisions import Decision, all_decisions, training_examples
 from moderation.keys import HEADS, Keys
 from moderation.policy import Policy
 from moderation.registry import ModelRegistry
@@ -57,7 +57,8 @@ RUNS_MAXLEN = 1000
 LOCK_TTL_SECONDS = 60.0
 # A waiting worker looks again at least this often: another may have run meanwhile.
 POLL_SECONDS = 60.0
-Verdict = str  # promoted | shadow | unchanged | skipped | failed
+# The name in each learned version's metadata.
+ADAPTED_NAME = "site-adapted"
 
 
 def uncertainty(spam: float, abuse: float, policy: Policy) -> float:
@@ -73,12 +74,6 @@ def uncertainty(spam: float, abuse: float, policy: Policy) -> float:
 
 
 # -- judging ---------------------------------------------------------------------------------------
-
-
-class Scorer(Protocol):
-    version: str
-
-    def probabilities(self, texts: Sequence[str]) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +149,7 @@ def judge(live: Figures, candidate: Figures, held_out: dict[str, dict[str, int]]
                             f"(live {live.identity_fpr:.1%})"], judged)
 
 
-def figures(models: Sequence[Scorer], held_out: Sequence[Decision], policy: Policy) -> list[Figures]:
+def figures(models: Sequence[compare.BatchModel], held_out: Sequence[Decision], policy: Policy) -> list[Figures]:
     """Each model's AUC on the held-out decisions and its identity-template figures at the abuse hold threshold."""
     from moderation.model.evaluation import identity_fairness
 
@@ -216,13 +211,6 @@ class Learner:
     policy_of: Callable[[], Policy]
     actor: str = "learn"
 
-    def training_examples(self, decisions: Sequence[Decision]) -> list[Any]:
-        """The trainable decisions outside the held-out fifth, as the site's examples."""
-        from moderation.model.datasets import Example
-
-        return [Example(d.text, "site", d.spam, d.abuse, author=d.author)  # type: ignore[call-arg]
-                for d in decisions if d.trainable and not d.held_out]
-
     def run(self, carry_on: Callable[[], bool] = lambda: True) -> dict[str, Any]:
         """One learning run, recorded and returned; `carry_on()` is asked before each step that changes anything."""
         started, clock = now_iso(), time.monotonic()
@@ -242,7 +230,7 @@ class Learner:
     def _run(self, run: dict[str, Any], carry_on: Callable[[], bool]) -> None:
         from moderation.model.adaptation import adapt
         from moderation.model.classifier import Classifier
-        from moderation.model.training import write_artifact  # type: ignore[attr-defined]
+        from moderation.model.training import write_artifact
 
         decisions = [d for d in all_decisions(self.store) if d.trainable]
         training = [d for d in decisions if not d.held_out]
@@ -256,20 +244,22 @@ class Learner:
                                                "needs decisions of both classes"])
             return
 
-        model = adapt(self.base, self.training_examples(decisions))
+        model, reports = adapt(self.base, training_examples(decisions))
+        run["adaptation"] = [asdict(report) for report in reports]
         if not carry_on():
             raise Interrupted
         with tempfile.TemporaryDirectory(prefix="moderation-learn-") as folder:
-            path = Path(folder) / "site-adapted.skops"
-            write_artifact(model, path, {"name": "site-adapted", "base_version": self.base.version,
-                                         "site_decisions": counts["training"], "learned_at": run["at"]})
+            path = Path(folder) / f"{ADAPTED_NAME}.skops"
+            write_artifact(model, path, {"base": self.base.version, "decisions": len(training),
+                                         "site_decisions": counts["training"], "learned_at": run["at"],
+                                         "adaptation": run["adaptation"]})
             candidate = Classifier.load(path)
             run["candidate"] = candidate.version
             if candidate.version == run["live"]:
                 run.update(verdict="unchanged", why=["the adapted model is the live one: no decisions changed"])
                 return
             self.registry.register(path)
-        live = cast(Scorer, self.registry.load(live_version)) if live_version else self.base
+        live = cast(compare.BatchModel, self.registry.load(live_version)) if live_version else self.base
         policy = self.policy_of()
         theirs, ours = figures([live, candidate], held_out, policy)
         run["figures"] = {"live": theirs.as_dict(), "candidate": ours.as_dict()}
@@ -280,7 +270,7 @@ class Learner:
         if judgement.promote:
             self.registry.promote(candidate.version, self.actor)
             shadow = self.registry.pointers()[1]
-            if shadow and self.registry.metadata(shadow).get("name") == "site-adapted":
+            if shadow and self.registry.metadata(shadow).get("name") == ADAPTED_NAME:
                 self.registry.set_shadow(None, self.actor)  # an older candidate: it has lost to this one
             run["verdict"] = "promoted"
         else:

@@ -44,6 +44,10 @@ class Policy(BaseModel):
     # authors within the window, it is held as coordinated.
     duplicate_window_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     coordinated_authors: int = Field(default=3, ge=2, le=1000)
+    # An author who comments on this many different articles within the window is held (reason burst):
+    # a reader reads before they comment, a spammer's script does not.
+    burst_articles: int = Field(default=5, ge=2, le=1000)
+    burst_window_seconds: int = Field(default=600, ge=60, le=24 * 3600)
     # Whether a rescore may take a published comment back to the queue when the new model flags it.
     rescore_unpublish: bool = False
 
@@ -163,6 +167,7 @@ def decide(
     author_approved: int,
     own_repeat: bool = False,
     other_authors: int = 0,
+    recent_articles: int = 1,
 ) -> Decision:
     """Publish, hold or reject a comment, naming every rule that fired."""
     rejects: list[Reason] = []
@@ -196,6 +201,8 @@ def decide(
         holds.append(Reason("suspect_term", words=suspect))
     if article_mode == "premoderated":
         holds.append(Reason("premoderated_article"))
+    if recent_articles >= policy.burst_articles:
+        holds.append(Reason("burst", float(recent_articles)))
     if policy.hold_new_authors and author_approved <= 0:
         holds.append(Reason("new_author"))
 

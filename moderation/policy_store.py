@@ -49,6 +49,11 @@ class PolicyStore:
 
     # -- the cached policy, for intake ----------------------------------------------------------
 
+    def cached(self) -> Policy:
+        """The policy as this process last read it (the defaults before the first read); no round trip."""
+        cached = self._cached
+        return cached[2] if cached is not None else Policy()
+
     def queue_for_article(self, pipe: ReadQueue, article_id: str) -> int:
         """Add the reads `for_article_from` needs to `pipe`; returns how many replies they take."""
         pipe.get(self.keys.policy_version)

@@ -39,6 +39,8 @@ class ReadQueue(Protocol):
     def exists(self, *names: str) -> Any: ...
     def scard(self, name: str) -> Any: ...
     def sismember(self, name: str, value: str) -> Any: ...
+    def zcount(self, name: str, min: float | str, max: float | str) -> Any: ...
+    def zscore(self, name: str, value: str) -> Any: ...
 
 
 class EarlyReads:
@@ -72,6 +74,12 @@ class EarlyReads:
 
     def sismember(self, name: str, value: str) -> None:
         self.commands.append(("SISMEMBER", name, value))
+
+    def zcount(self, name: str, min: float | str, max: float | str) -> None:
+        self.commands.append(("ZCOUNT", name, str(min), str(max)))
+
+    def zscore(self, name: str, value: str) -> None:
+        self.commands.append(("ZSCORE", name, value))
 
     def send(self) -> None:
         pool = getattr(self.redis, "connection_pool", None)

@@ -13,10 +13,11 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from moderation.comments import now_iso
+from moderation.model.signals import Author
 from moderation.policy import Policy, Reason, Word
 from moderation.store import EVENTS_MAXLEN, CommentStore, lua_script
 
-FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse")
+FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse", "name", "email", "website")
 # Rules whose firing alone rejects a comment (the rest hold it).
 _REJECTING_RULES = {"blocked_term"}
 
@@ -24,9 +25,15 @@ _REJECTING_RULES = {"blocked_term"}
 class BatchModel(Protocol):
     version: str
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
+    def probabilities(self, texts: Sequence[str], workers: int = ...,
+                      authors: Sequence[Author] | None = ...) -> np.ndarray: ...
 
-    def score_many(self, texts: Sequence[str]) -> list[Any]: ...
+    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = ...) -> list[Any]: ...
+
+
+def _author(record: dict[str, str]) -> Author:
+    """The form fields a comment was posted with (blank in comments stored before they were kept)."""
+    return Author(record.get("name") or "", record.get("email") or "", record.get("website") or "")
 
 
 @dataclass
@@ -77,10 +84,11 @@ def redecide(policy: Policy, record: dict[str, str], spam: float, abuse: float,
         ("abuse", abuse, policy.abuse_hold, policy.abuse_reject, "abuse_words"),
     ):
         words = tuple(Word(e.start, e.end, e.text, e.weight) for e in getattr(evidence, attr, ())) if evidence else ()
+        signals = tuple(getattr(evidence, "spam_signals", ())) if evidence and code == "spam" else ()
         if score >= reject:
-            rejects.append(Reason(code, round(score, 4), words))
+            rejects.append(Reason(code, round(score, 4), words, signals))
         elif score >= hold:
-            holds.append(Reason(code, round(score, 4), words))
+            holds.append(Reason(code, round(score, 4), words, signals))
     if rejects:
         return "rejected", rejects + holds
     if holds:
@@ -129,7 +137,7 @@ class Rescorer:
         """New scores for a batch (one vectorised call), and each comment's new automatic decision."""
         if not records:
             return []
-        scores = self.model.probabilities([r["body"] or "" for r in records])
+        scores = self.model.probabilities([r["body"] or "" for r in records], authors=[_author(r) for r in records])
         plans = []
         needs_words = []
         for index, (record, (spam, abuse)) in enumerate(zip(records, scores, strict=True)):
@@ -141,7 +149,8 @@ class Rescorer:
                 needs_words.append(index)
         # The words behind a score are worth computing only where a moderator will now look at them.
         if needs_words:
-            evidence = self.model.score_many([records[i]["body"] for i in needs_words])
+            evidence = self.model.score_many([records[i]["body"] for i in needs_words],
+                                             [_author(records[i]) for i in needs_words])
             for index, found in zip(needs_words, evidence, strict=True):
                 record, spam, abuse, status, _ = plans[index]
                 _, reasons = redecide(self.policy, record, spam, abuse, found)

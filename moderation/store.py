@@ -116,6 +116,18 @@ class CommentStore:
         approved, own, authors, includes_self = replies
         return int(approved or 0), bool(own), int(authors) - int(bool(includes_self))
 
+    def queue_recent_articles(self, pipe: ReadQueue, author_key: str, article_id: str, since_ms: int) -> int:
+        """Add the reads `recent_articles_from` needs to `pipe`; returns how many."""
+        pipe.zcount(self.keys.author_articles(author_key), since_ms, "+inf")
+        pipe.zscore(self.keys.author_articles(author_key), article_id)
+        return 2
+
+    @staticmethod
+    def recent_articles_from(replies: list[Any]) -> int:
+        """How many articles the author will have commented on in the window, this one included."""
+        others, here = replies
+        return int(others) + (0 if here is not None else 1)
+
     def submit(
         self,
         comment: NewComment,
@@ -126,6 +138,7 @@ class CommentStore:
         *,
         text_fingerprint: str = "",
         duplicate_window: int = 600,
+        burst_window: int = 600,
         extra: dict[str, str] | None = None,
     ) -> Submitted:
         """Store a scored comment with its list, queue, author and audit entries, all or nothing."""
@@ -189,6 +202,7 @@ class CommentStore:
                 k.text_authors(text_fingerprint),
                 k.origins,
                 k.all_comments,
+                k.author_articles(comment.author_key),
                 *k.scored_queue_keys("pending"),
             ],
             args=[
@@ -207,6 +221,7 @@ class CommentStore:
                 ulid_ms(comment.id),
                 # ensure_ascii=False: text goes as UTF-8, as it did as separate arguments.
                 json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+                burst_window * 1000,
                 spam,
                 abuse,
             ],

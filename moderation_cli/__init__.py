@@ -180,29 +180,38 @@ def _default_data() -> Path:
     return Path(os.environ.get("MODERATION_TRAINING_DATA", "../shared/data"))
 
 
-def site_examples() -> list[Any]:
-    """The site's own decisions (moderators' and imported) as training examples, less the held-out fifth."""
-    from moderation.decisions import all_decisions
-    from moderation.model.datasets import Example
-    from moderation.model.training import SITE_SOURCE
-    from moderation.store import CommentStore
-
-    decisions = all_decisions(CommentStore(_redis(), _keys()))
-    # The site is one more source, weighed SITE_WEIGHT times a whole public corpus however few its rows.
-    return [Example(d.text, SITE_SOURCE, d.spam, d.abuse) for d in decisions
-            if d.trainable and not d.held_out]
-
-
 def train(args: argparse.Namespace) -> None:
+    """Train the base model on the public data sets, or with --decisions adapt a base to the site's decisions."""
+    if args.decisions:
+        adapt_to_decisions(args)
+        return
     from moderation.model.classifier import DEFAULT_MODEL_PATH
     from moderation.model.training import train_model
 
-    extra = site_examples() if args.decisions else None
-    if args.decisions:
-        print(f"training with {len(extra or [])} of the site's decisions", file=sys.stderr)
     out = Path(args.out) if args.out else DEFAULT_MODEL_PATH
-    metrics = train_model(Path(args.data), out, seed=args.seed, extra=extra)
+    metrics = train_model(Path(args.data), out, seed=args.seed)
     print(json.dumps(metrics, indent=2))
+    print(f"wrote {out}; register it with: moderation models register {out}", file=sys.stderr)
+
+
+def adapt_to_decisions(args: argparse.Namespace) -> None:
+    """Adapt a base model (default: the shipped one) to the site's decisions, the held-out fifth left out."""
+    from dataclasses import asdict
+
+    from moderation.decisions import all_decisions, training_examples
+    from moderation.model.adaptation import adapt
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.model.training import write_artifact
+    from moderation.store import CommentStore
+
+    base = Classifier.load(Path(args.base) if args.base else DEFAULT_MODEL_PATH)
+    examples = training_examples(all_decisions(CommentStore(_redis(), _keys())))
+    print(f"adapting {base.version} to {len(examples)} of the site's decisions", file=sys.stderr)
+    model, reports = adapt(base, examples, seed=args.seed)
+    out = Path(args.out) if args.out else _data_dir() / "models" / "site-model.skops"
+    metadata = write_artifact(model, out, {"base": base.version, "decisions": len(examples),
+                                           "adaptation": [asdict(report) for report in reports]})
+    print(json.dumps({"version": metadata["version"], "heads": metadata["adaptation"]}, indent=2))
     print(f"wrote {out}; register it with: moderation models register {out}", file=sys.stderr)
 
 
@@ -493,12 +502,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output CSV (default: standard output)")
     p.set_defaults(run=score)
 
-    p = commands.add_parser("train", help="train a model on labelled data")
+    p = commands.add_parser("train", help="train a model on the public data, or adapt one to the site's decisions")
     p.add_argument("--data", default=str(_default_data()), help="folder of the public data sets")
-    p.add_argument("--out", help="artifact path (default: the shipped model's)")
+    p.add_argument("--out", help="artifact path (default: the shipped model's; with --decisions, "
+                                 "$MODERATION_DATA_DIR/models/site-model.skops)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--decisions", action="store_true",
-                   help="also learn from the site's decisions in Redis (REDIS_URL), holding a fifth out")
+                   help="adapt --base to the site's decisions in Redis (REDIS_URL), holding a fifth out")
+    p.add_argument("--base", help="with --decisions: the model to adapt (default: the shipped one)")
     p.set_defaults(run=train)
 
     p = commands.add_parser("models", help="register, shadow, compare, promote and roll back model versions")

@@ -244,3 +244,26 @@ def test_a_threat_is_held_with_the_phrase_marked(client: FlaskClient, app: Flask
     assert record["status"] == "pending" and "threat" in record["reason_codes"].split(",")
     threat = next(reason for reason in json.loads(record["reasons"]) if reason["code"] == "threat")
     assert [body[w["start"]:w["end"]] for w in threat["words"]] == ["I know where you live"]
+
+
+def test_an_author_commenting_on_many_articles_at_once_is_held_for_burst(client: FlaskClient, redis: Redis,
+                                                                          open_policy: PolicyStore) -> None:
+    open_policy.update({"burst_articles": 3, "burst_window_seconds": 600}, "admin")
+    statuses = []
+    for n, topic in enumerate(("schools", "bridges", "parks", "libraries")):
+        body = f"{CIVIL} The part on {topic} was the best."
+        response = client.post("/v1/comments", json=comment(article_id=f"story-{n}", body=body))
+        statuses.append(response.get_json()["status"])
+    # A second comment on an article already counted adds nothing; another author is counted apart.
+    again = client.post("/v1/comments", json=comment(article_id="story-0", body=CIVIL + " And another thought."))
+    other = client.post("/v1/comments", json=comment(article_id="story-3", email="bo@example.com", name="Bo"))
+    assert statuses == ["published", "published", "pending", "pending"]
+    assert again.get_json()["status"] == "pending" and other.get_json()["status"] == "published"
+    held = json.loads(redis.hget(Keys().comment(client.post("/v1/comments", json=comment(
+        article_id="story-9", body=CIVIL + " Last one.")).get_json()["id"]), "reasons") or "[]")
+    assert [r["code"] for r in held] == ["burst"] and held[0]["score"] == 5.0
+    # Only the window is kept: the index of recent articles expires with it.
+    from moderation.comments import author_key
+
+    ttl = redis.pttl(Keys().author_articles(author_key(b"test-secret-key", "ann@example.com")))
+    assert 0 < ttl <= 600_000

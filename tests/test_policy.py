@@ -107,3 +107,13 @@ def test_crime_reporting_sport_and_ordinary_talk_are_not_threats(text: str) -> N
 
 def test_the_threat_rule_can_be_turned_off() -> None:
     assert verdict(Policy(hold_threats=False), text="People like you should be shot.").status == "published"
+
+
+def test_many_articles_within_the_window_hold_as_a_burst() -> None:
+    policy = Policy(hold_new_authors=False, burst_articles=4)
+    calm = decide(policy, Assessment(0.1, 0.1), "Fair point.", article_mode="open", author_approved=0,
+                  recent_articles=3)
+    burst = decide(policy, Assessment(0.1, 0.1), "Fair point.", article_mode="open", author_approved=0,
+                   recent_articles=4)
+    assert calm.status == "published"
+    assert burst.status == "pending" and burst.reasons[0].code == "burst" and burst.reasons[0].score == 4.0

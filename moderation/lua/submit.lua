@@ -1,11 +1,12 @@
 -- Store a new comment, its list and queue entries, author index, audit and stats in one step.
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
 --       audit, events, idempotency, parent comment, stats, author's copy of this text,
---       authors of this text, origins index, index of all comments, pending spam and abuse indexes
+--       authors of this text, origins index, index of all comments, the author's recent articles,
+--       pending spam and abuse indexes
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
 --       duplicate window seconds, author key, created ms, comment fields (JSON array of field, value, ...),
---       spam, abuse
+--       burst window ms, spam, abuse
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -32,7 +33,7 @@ end
 if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[3], 0, id)
   if ARGV[7] == 'pending' then
-    index_add(KEYS[14], KEYS[15], id, ARGV[15], ARGV[16])
+    index_add(KEYS[15], KEYS[16], id, ARGV[16], ARGV[17])
   end
 end
 redis.call('ZADD', KEYS[4], 0, id)
@@ -54,6 +55,11 @@ redis.call('SET', KEYS[10], id, 'EX', window)
 redis.call('SADD', KEYS[11], ARGV[12])
 redis.call('EXPIRE', KEYS[11], window)
 redis.call('ZADD', KEYS[12], tonumber(ARGV[13]), id)
+-- The articles this author commented on within the burst window, and no older: the burst rule's count.
+local burst = tonumber(ARGV[15])
+redis.call('ZADD', KEYS[14], tonumber(ARGV[13]), ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[14], '-inf', tonumber(ARGV[13]) - burst)
+redis.call('PEXPIRE', KEYS[14], burst)
 if fingerprint ~= '' then
   redis.call('SET', KEYS[7], id .. '|' .. fingerprint, 'EX', tonumber(ARGV[5]))
 end

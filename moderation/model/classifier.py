@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moderation.model import signals as signal_detectors
 from moderation.model.lexicon import (
     IDENTITY_TOKEN,
     LEXICON_FEATURE,
@@ -43,10 +44,12 @@ from moderation.model.lexicon import (
     in_lexicon,
     is_identity,
 )
-from moderation.model.signals import NO_AUTHOR, Author, Signal
+from moderation.model.signals import NO_AUTHOR, Author, Found, Signal
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[2] / "models" / "comment-model.skops"
-ARTIFACT_FORMAT = 2
+# 3: the heads also weigh the spam signals (moderation.model.signals), listed under "signals".
+ARTIFACT_FORMAT = 3
+READABLE_FORMATS = (2, 3)
 HEADS: tuple[str, ...] = ("spam", "abuse")
 MAX_EVIDENCE = 5
 # Evidence words weigh at least this share of the strongest one: below it come the function words
@@ -361,8 +364,11 @@ class Classifier:
     metadata: dict[str, Any]
 
     def __init__(self, model: dict[str, Any], metadata: dict[str, Any] | None = None, version: str = "dev") -> None:
-        """Wrap a model dict as written by moderation.model.training: features, idf and one head per name in HEADS."""
-        if model.get("format") != ARTIFACT_FORMAT:
+        """Wrap a model dict as written by moderation.model.training: features, idf, signals, a head per HEADS.
+
+        Each head weighs the tf-idf features, then the signals (none in format 2), in that column order.
+        """
+        if model.get("format") not in READABLE_FORMATS:
             raise ModelIntegrityError(f"unsupported artifact format {model.get('format')!r}")
         self.metadata = dict(metadata or {})
         self.version = version
@@ -371,12 +377,18 @@ class Classifier:
         self.model = {key: value for key, value in model.items() if key != "features"}
         self._vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         self._idf = np.asarray(model["idf"], dtype=np.float64)
+        self.signals: tuple[str, ...] = tuple(str(name) for name in model.get("signals", ()))
+        unknown = set(self.signals) - set(signal_detectors.SIGNALS)
+        if unknown:
+            raise ModelIntegrityError(f"model weighs signals this code cannot read: {sorted(unknown)}")
         columns = [linear_head(model[name]) for name in HEADS]
         # One (features x heads) matrix, so a single product scores both heads.
-        self._weights = np.column_stack([coef for coef, _ in columns])
+        weights = np.column_stack([coef for coef, _ in columns])
         self._intercepts = np.array([intercept for _, intercept in columns])
-        if self._weights.shape[0] != len(self._idf):
+        if weights.shape[0] != len(self._idf) + len(self.signals):
             raise ModelIntegrityError("head and vectorizer sizes differ")
+        self._weights = weights[: len(self._idf)]
+        self._signal_weights = weights[len(self._idf):]
         # Word form -> packed feature ids and bigram number: comments reuse words.
         self._words = _WordCache(self._vocabulary, _BigramIndex(self._vocabulary))
 
@@ -396,17 +408,30 @@ class Classifier:
         model = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
         return cls(model, metadata, version=model_version(metadata.get("trained_at", ""), digest))
 
-    def probabilities(self, texts: Sequence[str], workers: int = 1) -> NDArray[np.float64]:
+    def probabilities(self, texts: Sequence[str], workers: int = 1,
+                      authors: Sequence[Author] | None = None) -> NDArray[np.float64]:
         """Return calibrated probabilities, shape (len(texts), 2): columns spam, abuse.
 
-        With workers > 1 a batch of at least PARALLEL_MIN_TEXTS is split over that many forked
+        `authors`, one per text, are the form fields beside each text (none: text alone). With
+        workers > 1 a batch of at least PARALLEL_MIN_TEXTS is split over that many forked
         processes; the figures are the same either way.
         """
         if workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
-            return self._parallel_probabilities(texts, workers)
+            return self._parallel_probabilities(texts, workers, authors)
         if len(texts) == 0:
             return np.zeros((0, len(HEADS)))
-        return _expit(self._logits(texts) + self._intercepts)
+        logits = self._logits(texts) + self._intercepts
+        if self.signals:
+            found = signal_detectors.matrix(list(texts), list(authors) if authors else None, self.signals)
+            logits += found @ self._signal_weights
+        return _expit(logits)
+
+    def feature_names(self) -> NDArray[np.str_]:
+        """Return the tf-idf feature names in column order (as the artifact's `features`)."""
+        names = [""] * len(self._vocabulary)
+        for name, column in self._vocabulary.items():
+            names[column] = name
+        return np.array(names, dtype=np.str_)
 
     def tfidf(self, texts: Sequence[str]) -> Any:
         """Return the tf-idf matrix of texts (CSR), equal to `self.vectorizer.transform(texts)`."""
@@ -472,7 +497,8 @@ class Classifier:
         values *= self._idf[matrix.indices]
         return matrix
 
-    def _parallel_probabilities(self, texts: Sequence[str], workers: int) -> NDArray[np.float64]:
+    def _parallel_probabilities(self, texts: Sequence[str], workers: int,
+                                authors: Sequence[Author] | None) -> NDArray[np.float64]:
         """Return probabilities() of texts computed in forked worker processes, in order.
 
         For batch jobs: forking a process that runs other threads (a server worker) is unsafe.
@@ -481,7 +507,7 @@ class Classifier:
         # Forked children inherit the model and the texts copy-on-write: only row ranges and results travel.
         chunks = workers * 4
         bounds = np.linspace(0, len(texts), chunks + 1).astype(int)
-        _FORK_JOB = (self, texts)
+        _FORK_JOB = (self, texts, authors)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = pool.map(_fork_chunk, list(itertools.pairwise(bounds.tolist())), chunksize=1)
@@ -490,11 +516,17 @@ class Classifier:
         return np.concatenate(parts)
 
     def score(self, text: str, author: Author = NO_AUTHOR) -> Scores:
-        """Score one comment, with up to MAX_EVIDENCE words per head that raised its score."""
+        """Score one comment, with up to MAX_EVIDENCE words per head and the spam signals that raised its score."""
+        base: NDArray[np.float64] = self._intercepts
+        clues: tuple[Signal, ...] = ()
+        if self.signals:
+            found = signal_detectors.findings(text, author)
+            if found:
+                base, clues = self._with_signals(found)
         tokens = tokenize(text)
         if not tokens:
-            probabilities = _expit(self._intercepts)
-            return Scores(float(probabilities[0]), float(probabilities[1]), (), ())
+            probabilities = _expit(base)
+            return Scores(float(probabilities[0]), float(probabilities[1]), (), (), clues)
         cache = self._words
         entries = list(map(cache.__getitem__, [form for form, _, _ in tokens]))
         owner_of: dict[str, int] = {}
@@ -513,14 +545,14 @@ class Classifier:
         )
         features = np.concatenate((word_ids, bigram_ids))
         if len(features) == 0:
-            probabilities = _expit(self._intercepts)
-            return Scores(float(probabilities[0]), float(probabilities[1]), (), ())
+            probabilities = _expit(base)
+            return Scores(float(probabilities[0]), float(probabilities[1]), (), (), clues)
         # Raw counts per feature, as the vectorizer takes them; a bigram counts once per occurrence.
         feature_ids, inverse, counts = np.unique(features, return_inverse=True, return_counts=True)
         values = (1.0 + np.log(counts)) * self._idf[feature_ids]
         values /= math.sqrt(float(values @ values))
         contributions = values[:, None] * self._weights[feature_ids]
-        probabilities = _expit(contributions.sum(axis=0) + self._intercepts)
+        probabilities = _expit(contributions.sum(axis=0) + base)
         # Each occurrence takes an equal part of its feature's contribution, a bigram's split evenly
         # between its two words; owners (distinct words) sum their parts, both heads in one bincount.
         per_occurrence = contributions[inverse] / counts[inverse, None]
@@ -534,11 +566,25 @@ class Classifier:
         sums = np.asarray(np.bincount(slots, weights=parts, minlength=len(first_span) * len(HEADS)), dtype=np.float64)
         by_owner: list[list[float]] = sums.reshape(-1, len(HEADS)).T.tolist()
         return Scores(float(probabilities[0]), float(probabilities[1]),
-                      self._evidence(text, first_span, by_owner[0]), self._evidence(text, first_span, by_owner[1]))
+                      self._evidence(text, first_span, by_owner[0]), self._evidence(text, first_span, by_owner[1]),
+                      clues)
 
-    def score_many(self, texts: Sequence[str]) -> list[Scores]:
+    def _with_signals(self, found: tuple[Found, ...]) -> tuple[NDArray[np.float64], tuple[Signal, ...]]:
+        """Return the intercepts plus the signals' log-odds, and the signals that raised spam, strongest first."""
+        shares = signal_detectors.vector(found, self.signals)[:, None] * self._signal_weights
+        column = {name: i for i, name in enumerate(self.signals)}
+        clues = sorted(
+            (Signal(item.code, item.field, item.text, float(self._signal_weights[column[item.code], 0]) * item.value,
+                    item.start, item.end)
+             for item in found if item.code in column),
+            key=lambda clue: -clue.weight,
+        )
+        # Only what pushed towards spam is evidence; a signal the model learnt to discount explains nothing.
+        return self._intercepts + shares.sum(axis=0), tuple(clue for clue in clues if clue.weight > 0)
+
+    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = None) -> list[Scores]:
         """Score each comment with evidence, as score() does."""
-        return [self.score(text) for text in texts]
+        return [self.score(text, authors[i] if authors else NO_AUTHOR) for i, text in enumerate(texts)]
 
     @staticmethod
     def _evidence(text: str, spans: list[tuple[int, int]], weights: list[float]) -> tuple[Evidence, ...]:
@@ -560,16 +606,16 @@ def _row_sums_of_squares(matrix: Any) -> NDArray[np.float64]:
 
 
 # The classifier and texts a forked pool works on; set only while _parallel_probabilities runs.
-_FORK_JOB: tuple[Classifier, Sequence[str]] | None = None
+_FORK_JOB: tuple[Classifier, Sequence[str], Sequence[Author] | None] | None = None
 
 
 def _fork_chunk(bounds: tuple[int, int]) -> NDArray[np.float64]:
     """Return probabilities() of one slice of the forked job's texts (runs in a pool worker)."""
     if _FORK_JOB is None:
         raise RuntimeError("no forked job: _fork_chunk runs only in _parallel_probabilities' pool")
-    classifier, texts = _FORK_JOB
+    classifier, texts, authors = _FORK_JOB
     start, end = bounds
-    return classifier.probabilities(texts[start:end])
+    return classifier.probabilities(texts[start:end], authors=authors[start:end] if authors else None)
 
 
 def model_version(trained_at: str, sha256: str) -> str:

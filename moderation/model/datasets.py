@@ -5,6 +5,10 @@ which is None where that source says nothing about it.  Labelling decisions:
 
 * youtube, sms: spam from the data set.  Their ham is abuse=0 (ordinary chat);
   their spam is abuse=None (nobody judged it for abuse).
+* instagram: scam 1/0 is spam; abuse is None (comments under finance accounts,
+  some hostile, none judged for abuse).
+* wordpress: all spam, with the author's name, email and website as the comment
+  form sent them; abuse None.
 * davidson, stormfront, civil: abuse from the data set.  All get spam=0: they
   are tweets, forum posts and news comments written by people, not ads, so they
   are the spam head's in-register negatives (news comments in particular).
@@ -34,8 +38,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SOURCES: tuple[str, ...] = ("youtube", "sms", "davidson", "stormfront", "civil")
-SPAM_SOURCES: tuple[str, ...] = ("youtube", "sms")
+from moderation.model.signals import NO_AUTHOR, Author
+
+SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "davidson", "stormfront", "civil")
+SPAM_SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress")
 ABUSE_SOURCES: tuple[str, ...] = ("davidson", "stormfront", "civil")
 
 # Paths relative to the data folder (../shared/data from the project root).
@@ -53,9 +59,14 @@ CIVIL_SPAN_FILES: tuple[str, ...] = (
     "civil-comments-toxic-spans/semeval2021/tsd_trial.csv",
 )
 
+INSTAGRAM_FILE = "instagram-scam/comments-rating.csv"
+WORDPRESS_FILE = "wordpress-spam/spam_comments.csv"
+
 SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "youtube": YOUTUBE_FILES,
     "sms": (SMS_FILE,),
+    "instagram": (INSTAGRAM_FILE,),
+    "wordpress": (WORDPRESS_FILE,),
     "davidson": (DAVIDSON_FILE,),
     "stormfront": (STORMFRONT_FILE,),
     "civil": CIVIL_SPAN_FILES,
@@ -64,12 +75,17 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One labelled text; a label is None where its source does not judge it."""
+    """One labelled comment; a label is None where its source does not judge it.
+
+    `author` holds what the comment form sent beside the text, where the source has it (wordpress-spam
+    and a site's own decisions); the other sources are text alone.
+    """
 
     text: str
     source: str
     spam: int | None
     abuse: int | None
+    author: Author = NO_AUTHOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +101,8 @@ _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _RETWEET = re.compile(r"(?<!\w)RT\b:?")
+# Twitter wraps every link in t.co: in a tweet a link says "Twitter", not "advert".
+_TWITTER_LINK = re.compile(r"https?://t\.co/\S*")
 _HANDLE = re.compile(r"(?<![\w@])@\w+:?")
 _SMS_PLACEHOLDER = re.compile(r"<(?:#|DECIMAL|TIME|URL|EMAIL)>")
 # Stormfront sentences come whitespace-tokenised ("word , word ." and PTB quotes).
@@ -106,8 +124,9 @@ def clean_text(text: str) -> str:
 
 
 def clean_tweet(text: str) -> str:
-    """Return a tweet without retweet markers and @handles, which only say 'Twitter'."""
+    """Return a tweet without t.co links, retweet markers and @handles, which only say 'Twitter'."""
     text = clean_text(text)
+    text = _TWITTER_LINK.sub(" ", text)
     text = _RETWEET.sub(" ", text)
     text = _HANDLE.sub(" ", text)
     return _SPACE.sub(" ", text).strip(" :\n")
@@ -153,6 +172,31 @@ def load_sms(data_dir: Path) -> list[Example]:
             spam = int(label == "spam")
             rows.append(Example(clean_sms(raw), "sms", spam, None if spam else 0))
     return rows
+
+
+def load_instagram(data_dir: Path) -> list[Example]:
+    """Load the ScamSpot Instagram comments: scam 1/0 is spam; abuse is left open (finance-account banter)."""
+    return [
+        Example(clean_text(row["msg"]), "instagram", int(row["scam"]), None)
+        for row in _read_csv(data_dir / INSTAGRAM_FILE)
+        if row["scam"] in ("0", "1")
+    ]
+
+
+# Mis-decoded punctuation in the WordPress export ("I¡¦m", "Good ¡V I"): the source's, not the spammers'.
+_MOJIBAKE = str.maketrans({"\u00a1": None, "\u00a6": "'"})
+
+
+def load_wordpress(data_dir: Path) -> list[Example]:
+    """Load a WordPress blog's spam folder: every row spam, with the author's name, email and website."""
+    return [
+        Example(
+            clean_text(row["comment"].replace("\u00a1\u00a6", "'").replace("\u00a1V", "-").translate(_MOJIBAKE)),
+            "wordpress", 1, None,
+            Author(row["author"].strip(), row["email"].strip(), row["website"].strip()),
+        )
+        for row in _read_csv(data_dir / WORDPRESS_FILE)
+    ]
 
 
 def load_davidson(data_dir: Path) -> list[Example]:
@@ -230,6 +274,8 @@ def load_civil(data_dir: Path) -> list[Example]:
 LOADERS = {
     "youtube": load_youtube,
     "sms": load_sms,
+    "instagram": load_instagram,
+    "wordpress": load_wordpress,
     "davidson": load_davidson,
     "stormfront": load_stormfront,
     "civil": load_civil,

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from moderation.model import evalsets
+from moderation.model import evalsets, written
 from moderation.model.classifier import HEADS, Classifier, Scores, tokenize
 from moderation.model.datasets import (
     ABUSE_SOURCES,
@@ -44,6 +44,7 @@ from moderation.model.datasets import (
     source_files,
 )
 from moderation.model.lexicon import in_lexicon
+from moderation.model.signals import NO_AUTHOR
 from moderation.policy import Assessment, Policy, Word, decide
 
 REFERENCE_NAME = "alt-profanity-check"
@@ -195,7 +196,8 @@ def _assessment(scores: Scores) -> Assessment:
     def words(evidence: Iterable[Any]) -> tuple[Word, ...]:
         return tuple(Word(e.start, e.end, e.text, e.weight) for e in evidence)
 
-    return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words))
+    return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words),
+                      tuple(getattr(scores, "spam_signals", ())))
 
 
 def _decisions(scorer: Scorer, texts: Sequence[str], p: NDArray[np.float64], policy: Policy) -> list[dict[str, Any]]:
@@ -269,6 +271,67 @@ def written_set_report(scorer: Scorer, policy: Policy | None = None,
         }
     result["reference"] = _reference_status(reference)
     return result
+
+
+# -- the comment form: name, email, website and text ----------------------------------------------
+
+
+def comment_form_report(classifier: Classifier, policy: Policy | None = None) -> dict[str, Any]:
+    """Return how the written spam and reader comments fare with every field the form sends.
+
+    The policy runs with the new-author hold off and every author new (`author_approved=0`): what a
+    site that turns the hold off gets from the model and rules alone. The reader comments are also
+    scored without their name, email and website, to show whether filling in a field costs a reader
+    anything (the model must not have learnt that a field's presence is spam).
+    """
+    policy = (policy or Policy()).model_copy(update={"hold_new_authors": False})
+    spam, readers = written.load(written.SPAM), written.load(written.HAM)
+
+    def judged(rows: Sequence[written.WrittenComment], fields: bool) -> list[tuple[Assessment, Any]]:
+        out = []
+        for row in rows:
+            assessment = _assessment(classifier.score(row.body, row.author if fields else NO_AUTHOR))
+            out.append((assessment, decide(policy, assessment, row.body, article_mode="open", author_approved=0)))
+        return out
+
+    on_spam, on_readers, bare_readers = judged(spam, True), judged(readers, True), judged(readers, False)
+    bare_spam = judged(spam, False)
+    p_spam = np.array([a.spam for a, _ in on_spam])
+    p_readers = np.array([a.spam for a, _ in on_readers])
+    p_bare = np.array([a.spam for a, _ in bare_readers])
+    y = np.r_[np.ones(len(spam), dtype=np.int64), np.zeros(len(readers), dtype=np.int64)]
+
+    def for_spam(decision: Any) -> bool:
+        return any(reason.code == "spam" for reason in decision.reasons)
+
+    kinds: dict[str, list[bool]] = {}
+    for row, (_, decision) in zip(spam, on_spam, strict=True):
+        kinds.setdefault(row.kind, []).append(decision.status != "published")
+    missed = [{"kind": row.kind, "spam": _round(a.spam), "name": row.name, "website": row.website, "text": row.body}
+              for row, (a, d) in zip(spam, on_spam, strict=True) if d.status == "published"]
+    held = [{"kind": row.kind, "spam": _round(a.spam), "reasons": list(d.codes), "name": row.name,
+             "signals": [s.code for r in d.reasons for s in r.signals], "text": row.body}
+            for row, (a, d) in zip(readers, on_readers, strict=True) if for_spam(d)]
+    return {
+        "sizes": {"spam": len(spam), "readers": len(readers),
+                  "readers_with_website": sum(bool(r.website) for r in readers)},
+        "policy": {**policy_thresholds(policy, "spam"), "hold_new_authors": False},
+        "spam_auc": _auc(y, np.r_[p_spam, p_readers]),
+        "spam_auc_text_only": _auc(y, np.r_[np.array([a.spam for a, _ in bare_spam]), p_bare]),
+        "spam_caught": _ratio(sum(d.status != "published" for _, d in on_spam), len(spam)),
+        "spam_caught_text_only": _ratio(sum(d.status != "published" for _, d in bare_spam), len(spam)),
+        "spam_rejected": _ratio(sum(d.status == "rejected" for _, d in on_spam), len(spam)),
+        "readers_held_for_spam": _ratio(sum(for_spam(d) for _, d in on_readers), len(readers)),
+        "readers_held_any": _ratio(sum(d.status != "published" for _, d in on_readers), len(readers)),
+        "readers_rejected": _ratio(sum(d.status == "rejected" for _, d in on_readers), len(readers)),
+        "readers_held_for_spam_without_fields": _ratio(sum(for_spam(d) for _, d in bare_readers), len(readers)),
+        "readers_mean_spam": {"with_fields": _round(float(p_readers.mean())),
+                              "without_fields": _round(float(p_bare.mean())),
+                              "largest_rise": _round(float((p_readers - p_bare).max()))},
+        "caught_by_kind": {kind: _ratio(sum(flags), len(flags)) for kind, flags in sorted(kinds.items())},
+        "missed": missed,
+        "readers_held": held,
+    }
 
 
 # -- identity terms --------------------------------------------------------------------------------
@@ -586,6 +649,7 @@ def evaluate(classifier: Classifier, data_dir: Path | None, policy: Policy | Non
         "policy": {head: policy_thresholds(policy, head) for head in HEADS},
         "written": written_set_report(classifier, policy, reference),
         "identity": identity_fairness(classifier, policy.abuse_hold, reference),
+        "comment_form": comment_form_report(classifier, policy),
     }
     if extra:
         result["files"] = per_source_metrics(classifier, extra, policy, (), reference)
@@ -653,6 +717,39 @@ _HEAD_HEADER = ("set", "model", "ROC AUC", "PR AUC", "P@hold", "R@hold", "FPR@ho
                 "FPR@reject")
 
 
+def _comment_form_lines(form: dict[str, Any]) -> list[str]:
+    """The comment-form section of the report: spam caught and readers held, with every field."""
+    sizes, policy = form["sizes"], form["policy"]
+    lines = [
+        "## The comment form: written spam and reader comments with name, email and website (never trained on)",
+        "",
+        f"{sizes['spam']} spam comments as they land under news articles against {sizes['readers']} reader "
+        f"comments ({sizes['readers_with_website']} with a website), from `moderation/model/written/`. Policy: "
+        f"spam hold {policy['hold']}, reject {policy['reject']}, new-author hold off, every author new.",
+        "",
+        "| measure | with the form's fields | text alone |",
+        "|---|---|---|",
+        f"| spam ROC AUC | {cell(form['spam_auc'])} | {cell(form['spam_auc_text_only'])} |",
+        f"| spam held or rejected | {cell(form['spam_caught'])} | {cell(form['spam_caught_text_only'])} |",
+        f"| spam rejected outright | {cell(form['spam_rejected'])} | – |",
+        f"| readers held for spam | {cell(form['readers_held_for_spam'])} | "
+        f"{cell(form['readers_held_for_spam_without_fields'])} |",
+        f"| readers held for any reason (links, threats...) | {cell(form['readers_held_any'])} | – |",
+        f"| readers' mean spam score | {cell(form['readers_mean_spam']['with_fields'])} | "
+        f"{cell(form['readers_mean_spam']['without_fields'])} |",
+        "",
+        "Spam held or rejected, by kind: "
+        + ", ".join(f"{kind} {cell(share)}" for kind, share in form["caught_by_kind"].items()) + ".",
+        "",
+    ]
+    if form["readers_held"]:
+        lines.append("Reader comments held for spam:")
+        lines += [f"- spam {cell(h['spam'])} ({', '.join(h['signals']) or 'words'}): {h['text'][:160]}"
+                  for h in form["readers_held"]]
+        lines.append("")
+    return lines
+
+
 def format_report(result: dict[str, Any]) -> str:
     """Return the evaluation as Markdown, with alt-profanity-check's numbers beside ours in every abuse table."""
     status = result["reference"]["status"]
@@ -690,6 +787,10 @@ def format_report(result: dict[str, Any]) -> str:
                      f"spam {cell(held['spam'])}; words: {', '.join(held['words']) or '–'}): {held['text']}")
     if hold["held_comments"]:
         lines.append("")
+
+    form = result.get("comment_form")
+    if form:
+        lines += _comment_form_lines(form)
 
     identity = result["identity"]
     ours, theirs = identity["ours"], identity.get(REFERENCE_NAME)

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from moderation.model import signals, written
 from moderation.model.classifier import (
     ARTIFACT_FORMAT,
     CHAR_NGRAMS,
@@ -74,9 +75,13 @@ SINGLE_CLASS_SHARE: dict[str, float] = {"abuse": 0.1, "spam": 0.6}
 HOLDOUT_FRACTION = 0.2
 CARD_NAME = "MODEL_CARD.md"
 
+# The heads that weigh the spam signals (moderation.model.signals); the abuse head reads words alone.
+SIGNAL_HEADS: tuple[str, ...] = ("spam",)
+
+
 @dataclass(frozen=True, slots=True)
 class _Fold:
-    """Tf-idf matrices for one train/test division, fitted on the training rows only."""
+    """Tf-idf matrices for one train/test division, fitted on the training rows only, then the signal columns."""
 
     train: sp.csr_matrix
     test: sp.csr_matrix
@@ -84,10 +89,15 @@ class _Fold:
     idf: NDArray[np.float64]
 
     def train_rows(self, rows: NDArray[np.int64], head: str) -> sp.csr_matrix:
-        """Return the training matrix's rows for one head, with another head's features (HEAD_FEATURES) zeroed."""
+        """Return the training matrix's rows for one head, with another head's features (HEAD_FEATURES) zeroed.
+
+        The signal columns, after the vocabulary's, are zeroed for a head outside SIGNAL_HEADS.
+        """
         matrix = self.train[rows]
         silent = [self.vocabulary[name] for name, owner in HEAD_FEATURES.items()
                   if owner != head and name in self.vocabulary]
+        if head not in SIGNAL_HEADS:
+            silent += range(len(self.vocabulary), matrix.shape[1])
         if not silent:
             return matrix
         keep = np.ones(matrix.shape[1])
@@ -102,8 +112,8 @@ def labels(examples: Sequence[Example], head: str) -> NDArray[np.int64]:
     return np.array([-1 if value is None else value for value in values], dtype=np.int64)
 
 
-SITE_SOURCE = "site"
-SITE_WEIGHT = 3.0
+# A source's weight relative to the others of its kind (one-class or mixed), where it is not 1.
+SOURCE_RELATIVE_WEIGHT: dict[str, float] = {}
 
 
 def sample_weights(sources: Sequence[str], y: NDArray[np.int64], head: str) -> NDArray[np.float64]:
@@ -120,9 +130,10 @@ def sample_weights(sources: Sequence[str], y: NDArray[np.int64], head: str) -> N
     single = [source for source in counts if len(classes[source]) == 1]
     mixed = [source for source in counts if len(classes[source]) > 1]
     share = SINGLE_CLASS_SHARE[head] if single and mixed else (1.0 if single else 0.0)
-    total: dict[str, float] = {source: share / len(single) for source in single}
-    # A site's own decisions speak for its standards: they weigh SITE_WEIGHT times a public set.
-    relative = {source: SITE_WEIGHT if source == SITE_SOURCE else 1.0 for source in mixed}
+    relative_single = {source: SOURCE_RELATIVE_WEIGHT.get(source, 1.0) for source in single}
+    total: dict[str, float] = {source: share * relative_single[source] / sum(relative_single.values())
+                               for source in single}
+    relative = {source: SOURCE_RELATIVE_WEIGHT.get(source, 1.0) for source in mixed}
     total.update({source: (1.0 - share) * relative[source] / sum(relative.values()) for source in mixed})
     n = len(sources)
     return np.array([n * total[source] / counts[source] for source in sources], dtype=np.float64)
@@ -135,9 +146,19 @@ def count_matrix(texts: Sequence[str]) -> tuple[sp.csc_matrix, list[str]]:
     return counts, list(vectorizer.get_feature_names_out())
 
 
+def signal_matrix(examples: Sequence[Example]) -> NDArray[np.float64]:
+    """Return the spam signals of each example (its text and author), one row each, in SIGNALS' order."""
+    return signals.matrix([e.text for e in examples], [e.author for e in examples])
+
+
 def make_fold(counts: sp.csc_matrix, names: Sequence[str], train_rows: NDArray[np.int64],
-              test_rows: NDArray[np.int64]) -> _Fold:
-    """Return tf-idf for train and test rows as TfidfVectorizer(min_df) fitted on train rows alone would."""
+              test_rows: NDArray[np.int64], found: NDArray[np.float64],
+              extra_test: tuple[sp.csc_matrix, NDArray[np.float64]] | None = None) -> _Fold:
+    """Return tf-idf for train and test rows as TfidfVectorizer(min_df) fitted on train rows alone would.
+
+    `found` holds every row's signal values, appended after the tf-idf columns. `extra_test`, the
+    counts (over `names`) and signals of texts outside the examples, is appended to the test rows.
+    """
     train_counts = counts[train_rows]
     document_frequency = np.asarray((train_counts > 0).sum(axis=0)).ravel()
     # Identity words never become features (see lexicon.IDENTITY_TERMS), alone or in a bigram.
@@ -151,10 +172,15 @@ def make_fold(counts: sp.csc_matrix, names: Sequence[str], train_rows: NDArray[n
             idf[vocabulary[feature]] *= weight
     # Setting idf_ is the supported way to give a fitted transformer other weights.
     transformer.idf_ = idf
+    test_counts, test_found = counts[test_rows], found[test_rows]
+    if extra_test is not None:
+        test_counts = sp.vstack([test_counts, extra_test[0]]).tocsc()
+        test_found = np.vstack([test_found, extra_test[1]])
+    test = (transformer.transform(test_counts[:, keep]) if test_counts.shape[0]
+            else sp.csr_matrix((0, len(keep))))
     return _Fold(
-        train=transformer.transform(train_counts[:, keep]).tocsr(),
-        test=(transformer.transform(counts[test_rows][:, keep]).tocsr() if len(test_rows)
-              else sp.csr_matrix((0, len(keep)))),
+        train=sp.hstack([transformer.transform(train_counts[:, keep]), sp.csr_matrix(found[train_rows])]).tocsr(),
+        test=sp.hstack([test, sp.csr_matrix(test_found)]).tocsr(),
         vocabulary=vocabulary,
         idf=idf,
     )
@@ -184,42 +210,70 @@ def calibration_metrics(y: NDArray[np.int64], p: NDArray[np.float64], bins: int 
     return {"brier": round(float(np.mean((p - y) ** 2)), 4), "ece": round(error / len(y), 4)}
 
 
-def cross_source_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str]) -> dict[str, Any]:
-    """Return ROC AUC on each source when the head is trained on all the other sources."""
+def written_negatives(names: Sequence[str]) -> tuple[sp.csc_matrix, NDArray[np.float64], str]:
+    """Return counts over names and signals of the written reader comments (never trained on), and what they are.
+
+    A source that holds one class only (wordpress-spam) is held out against these: legitimate comments
+    with the names, emails and websites readers type.
+    """
+    comments = written.load(written.HAM)
+    vectorizer = CountVectorizer(analyzer=analyze, vocabulary={name: i for i, name in enumerate(names)},
+                                 dtype=np.float64)
+    counts = vectorizer.transform([c.body for c in comments]).tocsc()
+    found = signals.matrix([c.body for c in comments], [c.author for c in comments])
+    return counts, found, f"{len(comments)} written reader comments (name, email, website)"
+
+
+def cross_source_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str],
+                         found: NDArray[np.float64]) -> dict[str, Any]:
+    """Return ROC AUC on each source when the head is trained on all the other sources.
+
+    A source with one class only is ranked against the written reader comments (`written_negatives`).
+    """
     sources = np.array([example.source for example in examples])
     rows = np.arange(len(examples))
     result: dict[str, Any] = {"abuse": {}, "spam": {}}
     plan = [("abuse", held) for held in ABUSE_SOURCES] + [("spam", held) for held in SPAM_SOURCES]
+    negatives: tuple[sp.csc_matrix, NDArray[np.float64], str] | None = None
     for head, held in plan:
         y = labels(examples, head)
         test = rows[(sources == held) & (y >= 0)]
         train = rows[(sources != held) & (y >= 0)]
-        if len(test) == 0 or len(np.unique(y[test])) < 2 or len(np.unique(y[train])) < 2:
+        if len(test) == 0 or len(np.unique(y[train])) < 2:
             continue
-        fold = make_fold(counts, names, rows[sources != held], test)
+        extra, against = None, None
+        y_test = y[test]
+        if len(np.unique(y_test)) < 2:
+            if set(y_test.tolist()) != {1}:
+                continue
+            negatives = negatives or written_negatives(names)
+            extra, against = negatives[:2], negatives[2]
+            y_test = np.concatenate([y_test, np.zeros(negatives[0].shape[0], dtype=np.int64)])
+        fold = make_fold(counts, names, rows[sources != held], test, found, extra)
         # make_fold fitted on every non-held row; this head uses the labelled ones.
         labelled = np.flatnonzero(y[rows[sources != held]] >= 0)
         weights = sample_weights(list(sources[train]), y[train], head)
         model = fit_head(fold.train_rows(labelled, head), y[train], weights, head, calibrate=False)
         scores = model.decision_function(fold.test)
         result[head][held] = {
-            "auc": round(float(roc_auc_score(y[test], scores)), 4),
-            "pr_auc": round(float(average_precision_score(y[test], scores)), 4),
-            "n": len(test),
-            "positives": int(y[test].sum()),
+            "auc": round(float(roc_auc_score(y_test, scores)), 4),
+            "pr_auc": round(float(average_precision_score(y_test, scores)), 4),
+            "n": len(y_test),
+            "positives": int(y_test.sum()),
             "trained_on": sorted(set(sources[train])),
+            **({"negatives": against} if against else {}),
         }
     return result
 
 
 def holdout_metrics(examples: Sequence[Example], counts: sp.csc_matrix, names: Sequence[str],
-                    seed: int) -> dict[str, Any]:
+                    found: NDArray[np.float64], seed: int) -> dict[str, Any]:
     """Return per-source and pooled metrics of calibrated heads on a stratified held-out split."""
     strata = [f"{e.source}/{e.spam}/{e.abuse}" for e in examples]
     rows = np.arange(len(examples))
     train, test = train_test_split(rows, test_size=HOLDOUT_FRACTION, random_state=seed, stratify=strata)
     train, test = np.sort(train), np.sort(test)
-    fold = make_fold(counts, names, train, test)
+    fold = make_fold(counts, names, train, test, found)
     sources = np.array([example.source for example in examples])
     result: dict[str, Any] = {"fraction": HOLDOUT_FRACTION, "recall_by_threshold": {}}
     for head in HEADS:
@@ -263,16 +317,20 @@ def _feature_array(vocabulary: dict[str, int]) -> NDArray[np.str_]:
 
 
 def fit_model(examples: Sequence[Example], counts: sp.csc_matrix | None = None,
-              names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Fit the artifact's contents (format, features, idf, calibrated heads) on all examples.
+              names: Sequence[str] | None = None, found: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """Fit the artifact's contents (format, features, idf, signals, calibrated heads) on all examples.
 
-    counts and names, from count_matrix() of the same examples, save a second pass over the texts.
+    counts and names, from count_matrix() of the same examples, and found, from signal_matrix(), save
+    a second pass over the texts.
     """
     if counts is None or names is None:
         counts, names = count_matrix([example.text for example in examples])
+    if found is None:
+        found = signal_matrix(examples)
     rows = np.arange(len(examples))
-    fold = make_fold(counts, names, rows, rows[:0])
-    model: dict[str, Any] = {"format": ARTIFACT_FORMAT, "features": _feature_array(fold.vocabulary), "idf": fold.idf}
+    fold = make_fold(counts, names, rows, rows[:0], found)
+    model: dict[str, Any] = {"format": ARTIFACT_FORMAT, "features": _feature_array(fold.vocabulary), "idf": fold.idf,
+                             "signals": np.array(signals.SIGNALS, dtype=np.str_)}
     sources = [example.source for example in examples]
     for head in HEADS:
         y = labels(examples, head)
@@ -326,8 +384,6 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     max_per_source subsamples each source (for quick runs and tests); metrics are
     computed on the same rows the shipped model is trained on.
     """
-    import skops.io
-
     started = time.monotonic()
     data_dir = Path(data_dir)
     examples = load_all(data_dir)
@@ -338,38 +394,22 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     random.Random(seed).shuffle(examples)
 
     counts, names = count_matrix([example.text for example in examples])
+    found = signal_matrix(examples)
     metrics: dict[str, Any] = {
-        "cross_source": cross_source_metrics(examples, counts, names),
-        "holdout": holdout_metrics(examples, counts, names, seed),
+        "cross_source": cross_source_metrics(examples, counts, names, found),
+        "holdout": holdout_metrics(examples, counts, names, found, seed),
     }
-    model = fit_model(examples, counts, names)
+    model = fit_model(examples, counts, names, found)
     del counts
     # The card's evaluation runs on this very model, before it is written.
     provisional = Classifier(model, {"rows": _row_counts(examples)})
     metrics["news_comments_by_threshold"] = news_comment_sweep(provisional)
     metrics["evaluation"] = evaluate(provisional, data_dir, ours_loso=metrics["cross_source"])
 
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    data = skops.io.dumps(model, compression=8)
-    unexpected = set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
-    if unexpected:
-        raise RuntimeError(f"model holds types the loader will refuse: {sorted(unexpected)}")
-    out_path.write_bytes(data)
-    digest = hashlib.sha256(data).hexdigest()
-    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     files = source_files(data_dir)
-    metadata: dict[str, Any] = {
-        "name": out_path.stem,
-        "version": model_version(trained_at, digest),
-        "artifact": out_path.name,
-        "sha256": digest,
-        "size_bytes": len(data),
-        "format": ARTIFACT_FORMAT,
-        "trained_at": trained_at,
+    metadata = write_artifact(model, Path(out_path), {
         "seed": seed,
         "training_seconds": round(time.monotonic() - started, 1),
-        "versions": _versions(),
         "training_files": {str(path.relative_to(data_dir)): _sha256(path) for path in files},
         "rows": _row_counts(examples),
         "max_per_source": max_per_source,
@@ -380,18 +420,51 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
             "char_ngrams_per_word": list(CHAR_NGRAMS),
             "min_df": MIN_DF,
             "sublinear_tf": True,
+            "signals": list(signals.SIGNALS),
         },
         "heads": {head: {"C": REGULARISATION[head], "calibration": f"sigmoid, {CALIBRATION_FOLDS}-fold"}
                   for head in HEADS},
         "sample_weights": {"rule": "equal total weight per source; one-class sources share a capped total",
                            "single_class_share": SINGLE_CLASS_SHARE},
         "threshold": THRESHOLD,
-        "trusted_types": list(TRUSTED_TYPES),
         "metrics": metrics,
-    }
-    out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    (out_path.parent / CARD_NAME).write_text(model_card(metadata), encoding="utf-8")
+    })
+    (Path(out_path).parent / CARD_NAME).write_text(model_card(metadata), encoding="utf-8")
     return metrics
+
+
+def write_artifact(model: dict[str, Any], out_path: Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Write the model as a skops artifact and its metadata JSON beside it; return the metadata with its version.
+
+    The artifact is refused before it is written if it holds a type the loader would not trust.
+    """
+    import skops.io
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    data = skops.io.dumps(model, compression=8)
+    unexpected = set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    if unexpected:
+        raise RuntimeError(f"model holds types the loader will refuse: {sorted(unexpected)}")
+    digest = hashlib.sha256(data).hexdigest()
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    full = {
+        "name": out_path.stem,
+        "version": model_version(trained_at, digest),
+        "artifact": out_path.name,
+        "sha256": digest,
+        "size_bytes": len(data),
+        "format": ARTIFACT_FORMAT,
+        "trained_at": trained_at,
+        "versions": _versions(),
+        "trusted_types": list(TRUSTED_TYPES),
+        **metadata,
+    }
+    # The artifact first: a metadata file never names bytes that are not there.
+    partial = out_path.with_suffix(".partial")
+    partial.write_bytes(data)
+    partial.replace(out_path)
+    out_path.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    return full
 
 
 def _summary_rows(evaluation: dict[str, Any]) -> list[str]:

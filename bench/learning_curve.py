@@ -1,0 +1,253 @@
+"""How fast a new site's decisions move the model: ROC AUC after 0, 100, 300 and 1,000 of them.
+
+Usage: .venv/bin/python bench/learning_curve.py [--data ../shared/data] [--sources davidson,sms]
+       [--points 0,100,300,1000] [--seeds 3] [--order arrival|uncertain|both] [--cache var/learning-curve]
+
+Each public source with both classes of a head takes its turn as "the new site". The base model is
+trained on every other source (`moderation.model.training.fit_model`; cached under --cache, keyed by
+the training code and data). Half the site's rows (at most 3,000) are its traffic, from which
+decisions are taken; the other half is the test set, scored after each step.
+
+For each number N of decisions: N rows of the traffic, in arrival order (shuffled with the seed) or
+nearest the hold threshold first (`--order uncertain`, the console's `sort=uncertain`), go into a
+Redis this script starts through the same code path as `moderation import-decisions`, then are read
+back and adapted to as `moderation train --decisions` and `moderation learn` do
+(`decisions.all_decisions`, `decisions.training_examples`, which leaves the held-out fifth aside, and
+`adaptation.adapt`). Beside the adapted model: the base model, and a tf-idf logistic regression
+trained on the same decisions alone (regularisation chosen by cross-validation).
+
+Printed per source and N: ROC AUC of base, site-only and adapted, and the share of all test comments
+a moderator reads, highest score first, to find 90% of the positives. Last line:
+`learning: mean_gain_1000=X min_margin=Y` with the gain the adapted model's AUC over the base's at
+1,000 decisions, averaged over sources and seeds, and the margin its AUC over the better of base and
+site-only, averaged over seeds, at the worst source and N > 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from moderation.decisions import all_decisions, read_import, store_imported, training_examples  # noqa: E402
+from moderation.keys import Keys  # noqa: E402
+from moderation.model.adaptation import adapt  # noqa: E402
+from moderation.model.classifier import HEADS, Classifier  # noqa: E402
+from moderation.model.datasets import SOURCES, Example, load_all, source_files  # noqa: E402
+from moderation.model.training import fit_model, write_artifact  # noqa: E402
+from moderation.policy import Policy  # noqa: E402
+from moderation.redis_client import connect  # noqa: E402
+from moderation.redis_server import EmbeddedRedis  # noqa: E402
+from moderation.store import CommentStore  # noqa: E402
+
+TRAFFIC_SHARE = 0.5
+MAX_TRAFFIC = 3000
+RECALL_TARGET = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    head: str
+    traffic: list[Example]
+    test: list[Example]
+
+
+def site_head(rows: Sequence[Example]) -> str | None:
+    """The head a source judges with both classes (abuse first), or None."""
+    for head in ("abuse", "spam"):
+        values = {getattr(row, head) for row in rows} - {None}
+        if values == {0, 1}:
+            return head
+    return None
+
+
+def base_model(data: Path, held: str, cache: Path, seed: int) -> Classifier:
+    """The model trained on every source but `held`, from the cache when the code and data are unchanged."""
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "moderation" / "model").glob("*.py")))
+    files = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in source_files(data))
+    key = hashlib.sha256(code + files + f"{held}:{seed}".encode()).hexdigest()[:16]
+    path = cache / f"base-without-{held}-{key}.skops"
+    if not path.exists():
+        started = time.monotonic()
+        rows = load_all(data, [s for s in SOURCES if s != held])
+        random.Random(seed).shuffle(rows)
+        write_artifact(fit_model(rows), path, {"held_out_source": held})
+        print(f"  trained the base without {held} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return Classifier.load(path)
+
+
+def read_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray) -> float:
+    """The share of all comments read, highest score first, until RECALL_TARGET of the positives are found."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    found = np.cumsum(np.asarray(labels)[order])
+    needed = int(np.ceil(RECALL_TARGET * found[-1]))
+    return float((np.searchsorted(found, needed) + 1) / len(order))
+
+
+def uncertainty_order(model: Classifier, rows: Sequence[Example], head: str, policy: Policy) -> list[int]:
+    """Indices of rows, the score nearest the head's hold threshold first (the queue's sort=uncertain)."""
+    column = HEADS.index(head)
+    scores = model.probabilities([r.text for r in rows], authors=[r.author for r in rows])[:, column]
+    threshold = policy.abuse_hold if head == "abuse" else policy.spam_hold
+    return [int(i) for i in np.argsort(np.abs(scores - threshold), kind="stable")]
+
+
+def through_the_store(url: str, rows: Sequence[Example], scratch: Path) -> list[Example]:
+    """Import rows as decisions (as `moderation import-decisions` does) and read back what training uses."""
+    redis = connect(url, decode_responses=True)
+    redis.flushdb()
+    path = scratch / "decisions.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["text", "label", "name", "email", "website"])
+        writer.writeheader()
+        for row in rows:
+            label = "abuse" if row.abuse else "spam" if row.spam else "ok"
+            writer.writerow({"text": row.text, "label": label, "name": row.author.name,
+                             "email": row.author.email, "website": row.author.website})
+    store = CommentStore(redis, Keys())
+    store_imported(store, read_import(path))
+    examples = training_examples(all_decisions(store))
+    redis.close()
+    return examples
+
+
+def site_only(rows: Sequence[Example], head: str, test: Sequence[Example]) -> list[float] | None:
+    """Scores of a tf-idf logistic regression trained on the decisions alone, or None without both classes."""
+    labels = [getattr(r, head) for r in rows]
+    if len(set(labels)) < 2 or min(labels.count(0), labels.count(1)) < 3:
+        return None
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    matrix = vectorizer.fit_transform([r.text for r in rows])
+    folds = min(5, labels.count(0), labels.count(1))
+    model = LogisticRegressionCV(Cs=[0.1, 1, 10, 100], cv=folds, scoring="roc_auc", max_iter=2000)
+    model.fit(matrix, labels)
+    return [float(p) for p in model.predict_proba(vectorizer.transform([r.text for r in test]))[:, 1]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--sources", help="comma-separated (default: every source with both classes of a head)")
+    parser.add_argument("--points", default="0,100,300,1000")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--order", choices=("arrival", "uncertain", "both"), default="arrival")
+    parser.add_argument("--cache", default=str(ROOT / "var" / "learning-curve"))
+    parser.add_argument("--json", help="also write every figure to this file")
+    args = parser.parse_args()
+    data, cache = Path(args.data), Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    points = [int(p) for p in args.points.split(",")]
+    orders = ("arrival", "uncertain") if args.order == "both" else (args.order,)
+    names = args.sources.split(",") if args.sources else list(SOURCES)
+    policy = Policy()
+    results: list[dict[str, object]] = []
+
+    with tempfile.TemporaryDirectory() as scratch, EmbeddedRedis(Path(scratch) / "redis", persistent=False) as server:
+        for name in names:
+            rows = load_all(data, [name])
+            head = site_head(rows)
+            if head is None:
+                print(f"{name}: one class only, no learning curve", file=sys.stderr)
+                continue
+            base = base_model(data, name, cache, seed=0)
+            column = HEADS.index(head)
+            for seed in range(args.seeds):
+                shuffled = rows[:]
+                random.Random(seed).shuffle(shuffled)
+                cut = min(MAX_TRAFFIC, int(len(shuffled) * TRAFFIC_SHARE))
+                site = Site(name, head, shuffled[:cut], shuffled[cut:])
+                labels = [getattr(r, head) for r in site.test]
+                base_scores = base.probabilities([r.text for r in site.test],
+                                                 authors=[r.author for r in site.test])[:, column]
+                base_auc = float(roc_auc_score(labels, base_scores))
+                for order in orders:
+                    ranked = (list(range(len(site.traffic))) if order == "arrival"
+                              else uncertainty_order(base, site.traffic, head, policy))
+                    for n in points:
+                        if n > len(site.traffic):
+                            continue
+                        entry: dict[str, object] = {
+                            "source": name, "head": head, "seed": seed, "order": order, "n": n,
+                            "base": base_auc, "base_read": read_share(labels, base_scores),
+                        }
+                        if n == 0:
+                            entry.update(adapted=base_auc, adapted_read=entry["base_read"], site_only=None, trained=0)
+                        else:
+                            chosen = [site.traffic[i] for i in ranked[:n]]
+                            examples = through_the_store(server.url, chosen, Path(scratch))
+                            model, _ = adapt(base, examples, seed=seed)
+                            adapted = Classifier(model).probabilities(
+                                [r.text for r in site.test], authors=[r.author for r in site.test])[:, column]
+                            alone = site_only(examples, head, site.test)
+                            entry.update(adapted=float(roc_auc_score(labels, adapted)),
+                                         adapted_read=read_share(labels, adapted), trained=len(examples),
+                                         site_only=float(roc_auc_score(labels, alone)) if alone else None)
+                        results.append(entry)
+                        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in entry.items()}),
+                              file=sys.stderr, flush=True)
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    report(results, points, orders)
+
+
+def report(results: list[dict[str, object]], points: Sequence[int], orders: Sequence[str]) -> None:
+    """Print the table (means over seeds) and the last line."""
+
+    def mean(values: Sequence[object]) -> float | None:
+        numbers = [float(v) for v in values if isinstance(v, (int, float))]
+        return sum(numbers) / len(numbers) if numbers else None
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    print("| source (head) | order | decisions | trained on | base AUC | site-only AUC | adapted AUC | margin | "
+          "read for 90%: base | adapted |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    gains: list[float] = []
+    margins: list[float] = []
+    sources = list(dict.fromkeys(str(r["source"]) for r in results))
+    for source in sources:
+        for order in orders:
+            for n in points:
+                rows = [r for r in results if r["source"] == source and r["order"] == order and r["n"] == n]
+                if not rows:
+                    continue
+                base, adapted = mean([r["base"] for r in rows]), mean([r["adapted"] for r in rows])
+                alone = mean([r["site_only"] for r in rows])
+                margin = None
+                if n > 0 and base is not None and adapted is not None:
+                    margin = adapted - max(base, alone if alone is not None else 0.0)
+                    if order == "arrival":
+                        margins.append(margin)
+                if n == 1000 and order == "arrival" and base is not None and adapted is not None:
+                    gains.append(adapted - base)
+                trained, base_read = mean([r["trained"] for r in rows]), mean([r["base_read"] for r in rows])
+                print(f"| {source} ({rows[0]['head']}) | {order} | {n} | {cell(trained)} | {cell(base)} | "
+                      f"{cell(alone)} | {cell(adapted)} | {cell(margin)} | {cell(base_read)} | "
+                      f"{cell(mean([r['adapted_read'] for r in rows]))} |")
+    gain = sum(gains) / len(gains) if gains else float("nan")
+    worst = min(margins) if margins else float("nan")
+    print(f"learning: mean_gain_1000={gain:.4f} min_margin={worst:.4f}")
+
+
+if __name__ == "__main__":
+    main()
