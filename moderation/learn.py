@@ -10,6 +10,7 @@ run is recorded in a capped stream. `run_every` repeats it on whichever worker h
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -59,6 +60,10 @@ LOCK_TTL_SECONDS = 60.0
 POLL_SECONDS = 60.0
 # The name in each learned version's metadata.
 ADAPTED_NAME = "site-adapted"
+# Each learned version keeps its artifact (a few MB) in Redis: beyond the live and shadow versions and
+# the last KEEP_ROLLBACKS a rollback can return to, only the KEEP_LEARNED newest are kept.
+KEEP_LEARNED = 10
+KEEP_ROLLBACKS = 5
 
 
 def uncertainty(spam: float, abuse: float, policy: Policy) -> float:
@@ -193,6 +198,22 @@ def learning_curve(recorded: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- one run ---------------------------------------------------------------------------------------
 
 
+def decisions_digest(decisions: Sequence[Decision]) -> str:
+    """Changes whenever a decision is added, removed or relabelled."""
+    lines = sorted(f"{d.comment_id or d.text}\t{d.spam}\t{d.abuse}" for d in decisions)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def prune(registry: ModelRegistry, actor: str) -> list[str]:
+    """Forget learned versions past KEEP_LEARNED that are not live, shadow or a recent rollback target."""
+    live, shadow = registry.pointers()
+    keep = {live, shadow, *registry.history()[:KEEP_ROLLBACKS]}
+    learned = [entry["version"] for entry in registry.versions()
+               if registry.metadata(entry["version"]).get("name") == ADAPTED_NAME]
+    keep.update(learned[-KEEP_LEARNED:])
+    return [version for version in learned if version not in keep and registry.forget(version, actor)]
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -236,12 +257,20 @@ class Learner:
         training = [d for d in decisions if not d.held_out]
         held_out = [d for d in decisions if d.held_out]
         counts = {"training": head_counts(training), "held_out": head_counts(held_out)}
-        run.update(training_decisions=len(training), held_out_decisions=len(held_out), decisions=counts)
+        digest = decisions_digest(decisions)
+        run.update(training_decisions=len(training), held_out_decisions=len(held_out), decisions=counts,
+                   decisions_digest=digest)
         live_version = self.registry.pointers()[0]
         run["live"] = live_version or self.base.version
         if not any(min(c.values()) > 0 for c in counts["training"].values()):
             run.update(verdict="skipped", why=[f"nothing to learn from yet ({_describe(counts['training'])}): a head "
                                                "needs decisions of both classes"])
+            return
+        last = next((r for r in runs(self.store.redis, self.store.keys) if r.get("candidate")), None)
+        if last and last.get("decisions_digest") == digest and last.get("base") == self.base.version:
+            # The same decisions and base make the same model: judged already, and no new version is needed.
+            run.update(verdict="unchanged", why=[f"no decision has changed since the run of {last['at']} "
+                                                 f"({last['verdict']} {last['candidate']})"])
             return
 
         model, reports = adapt(self.base, training_examples(decisions))
@@ -250,15 +279,12 @@ class Learner:
             raise Interrupted
         with tempfile.TemporaryDirectory(prefix="moderation-learn-") as folder:
             path = Path(folder) / f"{ADAPTED_NAME}.skops"
-            write_artifact(model, path, {"base": self.base.version, "decisions": len(training),
-                                         "site_decisions": counts["training"], "learned_at": run["at"],
-                                         "adaptation": run["adaptation"]})
-            candidate = Classifier.load(path)
-            run["candidate"] = candidate.version
-            if candidate.version == run["live"]:
-                run.update(verdict="unchanged", why=["the adapted model is the live one: no decisions changed"])
-                return
-            self.registry.register(path)
+            metadata = write_artifact(model, path, {"base": self.base.version, "decisions": len(training),
+                                                    "site_decisions": counts["training"], "learned_at": run["at"],
+                                                    "adaptation": run["adaptation"]})
+            version = self.registry.register(path)  # loads the written artifact first: it is sound
+        candidate = Classifier(model, metadata, version=version)
+        run["candidate"] = candidate.version
         live = cast(compare.BatchModel, self.registry.load(live_version)) if live_version else self.base
         policy = self.policy_of()
         theirs, ours = figures([live, candidate], held_out, policy)
@@ -276,6 +302,7 @@ class Learner:
         else:
             self.registry.set_shadow(candidate.version, self.actor)
             run["verdict"] = "shadow"
+        run["forgotten"] = prune(self.registry, self.actor)
 
 
 # -- one run at a time -----------------------------------------------------------------------------

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
 
+from moderation.comments import NewComment, Origin, new_comment_id
+from moderation.decisions import Decision
 from moderation.keys import Keys
-from moderation.learn import MIN_PER_CLASS, Busy, Figures, LearnLock, judge
-from moderation_cli import duration
+from moderation.learn import MIN_PER_CLASS, Busy, Figures, Learner, LearnLock, judge, learn_once, runs
+from moderation.model.classifier import Classifier
+from moderation.policy import Assessment, Reason
+from moderation.policy import Decision as CoreDecision
+from moderation.policy_store import PolicyStore
+from moderation.registry import ModelRegistry
+from moderation.store import CommentStore
+from moderation_cli import duration, main
 
 ENOUGH = {"spam": {"positive": MIN_PER_CLASS, "negative": 40}, "abuse": {"positive": 25, "negative": 40}}
 
@@ -163,3 +179,195 @@ def test_threads_racing_for_the_lock_never_hold_it_together(redis: Redis) -> Non
     for thread in threads:
         thread.join()
     assert most[0] == 1
+
+
+# -- whole runs against the real shipped model ------------------------------------------------------
+
+# A site whose moderators reject name-calling the public sets treat as mild ("snowflake", "boomer",
+# "sheeple"): the shipped model scores it low, the site's decisions say it is abuse.
+TOPICS = ["the budget", "the new bus lanes", "the library hours", "the school catchment plan",
+          "the bin collections", "the housing plan", "the park redesign", "the council tax rise",
+          "the high street parking", "the flood defences"]
+OPINIONS = ["I think {t} is a sensible compromise.", "Has anyone costed {t} properly?",
+            "{T} deserves a proper debate.", "My street will feel {t} more than most.",
+            "Good reporting on {t}, thank you.",
+            "I'm not convinced {t} will last the winter.", "We discussed {t} at the residents' meeting last week.",
+            "The figures on {t} look optimistic to me."]
+NAME_CALLING = ["Typical snowflake.", "Ok boomer.", "Wake up, sheeple.", "Spoken like a true snowflake.",
+                "Boomers like you ruined it."]
+
+
+def site_text(rng: random.Random, rude: bool) -> str:
+    topic = rng.choice(TOPICS)
+    text = rng.choice(OPINIONS).format(t=topic, T=topic[0].upper() + topic[1:])
+    return f"{text} {rng.choice(NAME_CALLING)}" if rude else text
+
+
+def decided(store: CommentStore, text: str, held_out: bool, action: str) -> str:
+    """A comment decided by a moderator, with an id chosen so that it lands in (or out of) the held-out fifth."""
+    while True:
+        comment_id, created_at = new_comment_id()
+        if Decision("", None, None, comment_id=comment_id).held_out == held_out:
+            break
+    comment = NewComment(comment_id, created_at, "a1", None, "Reader", "reader@example.com", "k1", text,
+                         Origin("192.0.2.1", "UA", ""))
+    store.submit(comment, Assessment(0.1, 0.1), CoreDecision("pending", (Reason("new_author"),)), "test")
+    store.decide(comment_id, "alice", action, "abuse" if action == "reject" else None, None, None)
+    return comment_id
+
+
+def make_site(store: CommentStore, seed: int, training: int, held_out: int, *, held_out_inverted: bool = False) -> None:
+    """`training` and `held_out` decisions, half of each rejected as abuse for name-calling.
+
+    With `held_out_inverted` the held-out fifth says the opposite of the rest (name-calling approved,
+    plain comments rejected): whatever the training decisions teach makes the held-out figures worse.
+    """
+    rng = random.Random(seed)
+    for count, is_held_out in ((training, False), (held_out, True)):
+        for n in range(count):
+            rude = n % 2 == 0
+            rejected = rude != (is_held_out and held_out_inverted)
+            decided(store, site_text(rng, rude), is_held_out, "reject" if rejected else "approve")
+
+
+# A learn run adapts and scores with the real model (tens of seconds on a busy machine), and its Redis
+# work (streams, the lock, the registry) runs on a cluster in the tests above: these run on one server.
+one_server = pytest.mark.parametrize("redis_server", ["single"], indirect=True)
+
+
+@pytest.fixture
+def store(redis: Redis) -> CommentStore:
+    return CommentStore(redis, Keys())
+
+
+@pytest.fixture
+def learner(store: CommentStore, tmp_path: Path, model: Classifier) -> Learner:
+    registry = ModelRegistry(store.redis, store.keys, tmp_path / "cache")
+    return Learner(store, registry, model, PolicyStore(store.redis, store.keys).load, actor="learn:test")
+
+
+@one_server
+def test_a_better_model_is_promoted_and_the_run_recorded(learner: Learner, store: CommentStore) -> None:
+    make_site(store, 1, training=160, held_out=40)
+    run = learn_once(learner, store.redis, store.keys)
+    assert run["verdict"] == "promoted", run["why"]
+    assert learner.registry.pointers() == (run["candidate"], None)
+    assert run["live"] == learner.base.version and run["base"] == learner.base.version
+    assert run["training_decisions"] == 160 and run["held_out_decisions"] == 40
+    assert run["decisions"]["held_out"]["abuse"] == {"positive": 20, "negative": 20}
+    live, candidate = run["figures"]["live"], run["figures"]["candidate"]
+    assert candidate["abuse_auc"] > live["abuse_auc"] + 0.1
+    assert candidate["spam_auc"] is None and run["judged_heads"] == ["abuse"]  # no spam decision: not judged
+    assert candidate["identity_fpr"] <= live["identity_fpr"]
+    assert runs(store.redis, store.keys) == [run]
+    metadata = learner.registry.metadata(run["candidate"])
+    assert metadata["base"] == learner.base.version and metadata["decisions"] == 160
+    audit = [fields for _, fields in store.redis.xrange(store.keys.policy_audit)]
+    assert [(e["event"], e["actor"], e["version"]) for e in audit] == [("model_promote", "learn:test",
+                                                                         run["candidate"])]
+
+    # With no new decision the next run has nothing to judge: no new version, nothing moves.
+    again = learn_once(learner, store.redis, store.keys)
+    assert again["verdict"] == "unchanged" and "candidate" not in again
+    assert learner.registry.pointers() == (run["candidate"], None) and len(learner.registry.versions()) == 1
+
+
+@one_server
+def test_a_worse_model_stays_in_shadow_and_says_why(learner: Learner, store: CommentStore) -> None:
+    make_site(store, 2, training=160, held_out=40, held_out_inverted=True)
+    run = learn_once(learner, store.redis, store.keys)
+    assert run["verdict"] == "shadow"
+    assert learner.registry.pointers() == (None, run["candidate"])  # the shipped model stays live
+    assert run["figures"]["candidate"]["abuse_auc"] < run["figures"]["live"]["abuse_auc"]
+    assert any(why.startswith("held-out AUC") and "a promotion needs" in why for why in run["why"])
+    assert any(why.startswith("the abuse head's held-out AUC falls") for why in run["why"])
+    assert runs(store.redis, store.keys)[0]["verdict"] == "shadow"
+
+
+@one_server
+def test_the_command_with_too_few_held_out_decisions_to_judge(store: CommentStore, redis_url: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MODERATION_DATA_DIR", str(tmp_path))
+    make_site(store, 3, training=60, held_out=8)
+    with LearnLock(store.redis, store.keys), pytest.raises(SystemExit, match="another learn run holds the lock"):
+        main(["learn"])
+    main(["learn"])
+    printed = capsys.readouterr().out
+    run = runs(store.redis, store.keys)[0]
+    assert run["verdict"] == "shadow" and run["judged_heads"] == []
+    assert ModelRegistry(store.redis, store.keys).pointers() == (None, run["candidate"])
+    assert printed.startswith(f"learn {run['at']}: shadow {run['candidate']}")
+    assert "decisions: 60 to learn from (spam 0+/60-, abuse 30+/30-), 8 held out (spam 0+/8-, abuse 4+/4-)" in printed
+    assert ("why: too few held-out decisions to judge (spam 0 positive / 8 negative, abuse 4 positive / 4 negative): "
+            "a head needs 10 of each class") in printed
+    assert "held-out abuse AUC" in printed and "identity-term FPR" in printed
+
+
+def test_nothing_to_learn_from_is_recorded_as_skipped(learner: Learner, store: CommentStore) -> None:
+    run = learn_once(learner, store.redis, store.keys)
+    assert run["verdict"] == "skipped" and "nothing to learn from yet" in run["why"][0]
+    assert "candidate" not in run and learner.registry.versions() == []
+    assert runs(store.redis, store.keys) == [run]
+
+
+# -- the worker --------------------------------------------------------------------------------------
+
+
+def start_worker(redis_url: str, data_dir: Path, every: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "moderation_cli", "learn", "--every", every, "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "REDIS_URL": redis_url, "MODERATION_DATA_DIR": str(data_dir)})
+
+
+def stop_worker(worker: subprocess.Popen[str]) -> list[dict[str, Any]]:
+    """SIGTERM, then the runs it printed; it must exit cleanly and soon."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        out, _ = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@one_server
+def test_two_workers_take_turns_and_never_run_at_once(store: CommentStore, redis_url: str, tmp_path: Path) -> None:
+    make_site(store, 4, training=60, held_out=8)
+    workers = [start_worker(redis_url, tmp_path, "1s") for _ in range(2)]
+    try:
+        wait_for(lambda: len(runs(store.redis, store.keys)) >= 4, 300, "four learn runs")
+    finally:
+        printed = [stop_worker(worker) for worker in workers]
+    recorded = sorted(runs(store.redis, store.keys), key=lambda run: run["at"])
+    assert sorted(run["at"] for runs_of_one in printed for run in runs_of_one) == [run["at"] for run in recorded]
+    # The first run learns; the rest find no new decision. Never two at once, and one per interval
+    # whichever worker runs it.
+    assert recorded[0]["verdict"] == "shadow" and {run["verdict"] for run in recorded[1:]} == {"unchanged"}
+    for earlier, later in itertools.pairwise(recorded):
+        assert earlier["finished_at"] <= later["at"]
+        gap = datetime.fromisoformat(later["at"]) - datetime.fromisoformat(earlier["at"])
+        assert gap.total_seconds() >= 1.0
+    assert store.redis.get(store.keys.learn_lock) is None  # released on the way out
+
+
+@one_server
+def test_sigterm_during_a_run_stops_the_worker_before_it_changes_anything(store: CommentStore, redis_url: str,
+                                                                          tmp_path: Path) -> None:
+    make_site(store, 5, training=160, held_out=40)
+    worker = start_worker(redis_url, tmp_path, "24h")
+    try:
+        wait_for(lambda: bool(store.redis.get(store.keys.learn_lock)), 120, "the worker to take the lock")
+    finally:
+        printed = stop_worker(worker)
+    assert printed == [] and runs(store.redis, store.keys) == []
+    assert ModelRegistry(store.redis, store.keys).versions() == []
+    assert store.redis.get(store.keys.learn_lock) is None
