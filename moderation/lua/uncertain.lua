@@ -9,7 +9,8 @@
 -- served from the stream where it is nearest, so the cost is the items served plus those passed over,
 -- never the length of the queue.
 local UNIT_DIGITS = 7
-local BATCH = 100
+-- Each stream reads a few entries first (a claim of ten needs little more) and twice as many each time after.
+local FIRST_BATCH, MAX_BATCH = 16, 256
 
 local function pad(n)
   return string.format('%07d', n)
@@ -29,12 +30,12 @@ local function upward(key, hold, after_d, after_id)
   if after_d then
     start = '(' .. pad(hold + after_d) .. ':' .. after_id
   end
-  return {up = true, key = key, hold = hold, start = start, buf = {}, pos = 1, done = false}
+  return {up = true, key = key, hold = hold, start = start, buf = {}, pos = 1, done = false, batch = FIRST_BATCH}
 end
 
 -- Scores below `hold`, from (after_d, after_id) when given.
 local function downward(key, hold, after_d, after_id)
-  local s = {up = false, key = key, hold = hold, below = hold, buf = {}, pos = 1, done = false}
+  local s = {up = false, key = key, hold = hold, below = hold, buf = {}, pos = 1, done = false, batch = FIRST_BATCH}
   if after_d and after_d > 0 then
     if hold - after_d < 0 then
       s.done = true
@@ -47,12 +48,12 @@ local function downward(key, hold, after_d, after_id)
 end
 
 local function fill_up(s)
-  local members = redis.call('ZRANGEBYLEX', s.key, s.start, '+', 'LIMIT', 0, BATCH)
+  local members = redis.call('ZRANGEBYLEX', s.key, s.start, '+', 'LIMIT', 0, s.batch)
   for _, member in ipairs(members) do
     local score, id = parse_member(member)
     s.buf[#s.buf + 1] = {score - s.hold, id}
   end
-  if #members < BATCH then
+  if #members < s.batch then
     s.done = true
   else
     s.start = '(' .. members[#members]
@@ -64,12 +65,12 @@ local function fill_down(s)
     if s.group then
       -- One group of equal scores, ascending by id: a page of it, after the last id read.
       local low = s.after and ('(' .. pad(s.group) .. ':' .. s.after) or ('[' .. pad(s.group) .. ':')
-      local members = redis.call('ZRANGEBYLEX', s.key, low, '(' .. pad(s.group) .. ';', 'LIMIT', 0, BATCH)
+      local members = redis.call('ZRANGEBYLEX', s.key, low, '(' .. pad(s.group) .. ';', 'LIMIT', 0, s.batch)
       for _, member in ipairs(members) do
         local _, id = parse_member(member)
         s.buf[#s.buf + 1] = {s.hold - s.group, id}
       end
-      if #members < BATCH then
+      if #members < s.batch then
         s.group, s.after = nil, nil
       else
         s.after = members[#members]:sub(UNIT_DIGITS + 2)
@@ -77,12 +78,12 @@ local function fill_down(s)
     else
       -- The next scores down: every group but the last of a full page is whole, and is reversed
       -- into ascending id order; the last one may go on past the page, so it is read as a group.
-      local members = redis.call('ZREVRANGEBYLEX', s.key, '(' .. pad(s.below) .. ':', '-', 'LIMIT', 0, BATCH)
+      local members = redis.call('ZREVRANGEBYLEX', s.key, '(' .. pad(s.below) .. ':', '-', 'LIMIT', 0, s.batch)
       if #members == 0 then
         s.done = true
         return
       end
-      local full = #members == BATCH
+      local full = #members == s.batch
       local last_score = parse_member(members[#members])
       local i = 1
       while i <= #members do
@@ -113,6 +114,7 @@ local function head_of(s)
     end
     s.buf, s.pos = {}, 1
     if s.up then fill_up(s) else fill_down(s) end
+    s.batch = math.min(2 * s.batch, MAX_BATCH)
     if s.pos > #s.buf then
       return nil
     end
