@@ -379,6 +379,8 @@ def rescore(args: argparse.Namespace) -> None:
 # -- learn -----------------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# `moderation learn`'s exit status when another run holds the lock: EX_TEMPFAIL, "try again later".
+BUSY_EXIT = 75
 
 
 def duration(text: str) -> float:
@@ -456,7 +458,9 @@ def learn(args: argparse.Namespace) -> None:
         try:
             run = learning.learn_once(learner, redis, keys, stop)
         except learning.Busy:
-            sys.exit("another learn run holds the lock (a `learn --every` worker, or another machine); try later")
+            print("another learn run holds the lock (a `learn --every` worker, or another machine); try later",
+                  file=sys.stderr)
+            sys.exit(BUSY_EXIT)
         except learning.Interrupted:
             sys.exit("stopped before the run changed anything")
         show(run)

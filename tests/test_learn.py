@@ -291,8 +291,9 @@ def test_the_command_with_too_few_held_out_decisions_to_judge(store: CommentStor
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("MODERATION_DATA_DIR", str(tmp_path))
     make_site(store, 3, training=60, held_out=8)
-    with LearnLock(store.redis, store.keys), pytest.raises(SystemExit, match="another learn run holds the lock"):
+    with LearnLock(store.redis, store.keys), pytest.raises(SystemExit) as busy:
         main(["learn"])
+    assert busy.value.code == 75 and "another learn run holds the lock" in capsys.readouterr().err
     main(["learn"])
     printed = capsys.readouterr().out
     run = runs(store.redis, store.keys)[0]
