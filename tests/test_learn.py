@@ -19,15 +19,20 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from moderation import learn as learn_module
 from moderation.comments import NewComment, Origin, new_comment_id
 from moderation.decisions import Decision
 from moderation.keys import Keys
-from moderation.learn import MIN_PER_CLASS, Busy, Figures, Learner, LearnLock, judge, learn_once, runs
+from moderation.learn import MIN_PER_CLASS, Busy, Figures, Learner, LearnLock, judge, learn_once, prune, runs
+from moderation.model.adaptation import adapt
 from moderation.model.classifier import Classifier
+from moderation.model.datasets import Example
+from moderation.model.signals import NO_AUTHOR
+from moderation.model.training import write_artifact
 from moderation.policy import Assessment, Reason
 from moderation.policy import Decision as CoreDecision
 from moderation.policy_store import PolicyStore
-from moderation.registry import ModelRegistry
+from moderation.registry import ModelRegistry, UnknownModel
 from moderation.store import CommentStore
 from moderation_cli import duration, main
 
@@ -372,3 +377,38 @@ def test_sigterm_during_a_run_stops_the_worker_before_it_changes_anything(store:
     assert printed == [] and runs(store.redis, store.keys) == []
     assert ModelRegistry(store.redis, store.keys).versions() == []
     assert store.redis.get(store.keys.learn_lock) is None
+
+
+def test_old_learned_versions_are_forgotten_but_never_live_shadow_or_recent_rollbacks(
+    store: CommentStore, model: Classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(learn_module, "KEEP_LEARNED", 1)
+    monkeypatch.setattr(learn_module, "KEEP_ROLLBACKS", 1)
+    registry = ModelRegistry(store.redis, store.keys, tmp_path / "cache")
+    # Too few decisions to move a head: the shipped weights, written as a learned version (a new
+    # version each second, as the artifact's bytes carry the time).
+    weights, _ = adapt(model, [Example("A fine comment.", "site", 0, 0, NO_AUTHOR)])
+
+    def learned_version() -> str:
+        time.sleep(1.1)
+        path = tmp_path / f"{time.time_ns()}" / f"{learn_module.ADAPTED_NAME}.skops"
+        write_artifact(weights, path, {"base": model.version})
+        return registry.register(path)
+
+    v1, v2, v3, v4 = (learned_version() for _ in range(4))
+    registry.promote(v1, "t")
+    registry.promote(v2, "t")
+    registry.set_shadow(v3, "t")
+    assert prune(registry, "t") == []  # v2 live, v3 shadow, v1 the rollback target, v4 the newest
+    assert registry.forget(v2, "t") is False and registry.forget(v3, "t") is False
+
+    registry.promote(v4, "t")  # rollbacks now reach v2, then v1
+    v5 = learned_version()
+    assert prune(registry, "t") == [v1]  # past the last rollback target, and not the newest
+    assert [entry["version"] for entry in registry.versions()] == [v2, v3, v4, v5]
+    assert registry.history() == [v2]
+    with pytest.raises(UnknownModel):
+        registry.metadata(v1)
+    assert registry.rollback("t") == v2 and registry.rollback("t") is None  # v1 is gone: back to the shipped model
+    events = [fields["event"] for _, fields in store.redis.xrange(store.keys.policy_audit)]
+    assert events.count("model_forget") == 1
