@@ -88,7 +88,8 @@ def main() -> None:
     print(f"{'pending':>9} {'read arr':>9} {'read unc':>9} {'claim arr':>10} {'claim unc':>10} {'scan':>9} "
           f"{'scan/claim':>11} {'index B/item':>13}")
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-queue-")), persistent=False) as server:
-        redis = connect(server.url, decode_responses=True)
+        # A long timeout: the scan of a large queue holds Redis for seconds (which is the point).
+        redis = connect(server.url, decode_responses=True, socket_timeout=120)
         store = CommentStore(redis, Keys())
         scan = redis.register_script(SCAN)
         queued = 0

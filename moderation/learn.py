@@ -312,16 +312,6 @@ class Busy(Exception):
     """Another learn run holds the lock."""
 
 
-class _Lock(Lock):
-    """redis-py's Lock, with its scripts kept per lock rather than on the class (where the first
-    client it met would stay referenced, and be used to compute later locks' script hashes)."""
-
-    def register_scripts(self) -> None:
-        self.lua_release = self.redis.register_script(self.LUA_RELEASE_SCRIPT)
-        self.lua_extend = self.redis.register_script(self.LUA_EXTEND_SCRIPT)
-        self.lua_reacquire = self.redis.register_script(self.LUA_REACQUIRE_SCRIPT)
-
-
 class LearnLock:
     """The learn lock: a Redis key with a random token and a TTL, renewed while held, released only by its holder.
 
@@ -331,7 +321,7 @@ class LearnLock:
 
     def __init__(self, redis: Redis, keys: Keys, ttl: float = LOCK_TTL_SECONDS) -> None:
         # thread_local=False: the renewing thread must see the token the acquiring thread set.
-        self.lock = _Lock(redis, keys.learn_lock, timeout=ttl, blocking=False, thread_local=False)
+        self.lock = Lock(redis, keys.learn_lock, timeout=ttl, blocking=False, thread_local=False)
         self.ttl = ttl
         self.lost = threading.Event()
         self._done = threading.Event()
