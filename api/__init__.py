@@ -21,7 +21,8 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
+from api import admin, console, demo, edge, embed, limits, logs, metrics, problems, public, review, service
+from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
 from moderation.intake import Intake, Scorer
@@ -127,6 +128,7 @@ def _origins(value: Any) -> list[str]:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from MODERATION_* variables (and REDIS_URL), or from `test_config`."""
     app = ServiceFlask(__name__)
+    app.url_map.converters["article"] = ArticleIdConverter  # article ids that are paths or URLs
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MODERATION")
     if os.environ.get("REDIS_URL"):
@@ -180,7 +182,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp):
+    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp):
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(demo.bp)  # the widget's example article page, for development only

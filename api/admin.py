@@ -10,7 +10,7 @@ from api.inputs import parse, raw_input
 from api.problems import ProblemError, invalid
 from api.services import services
 from moderation.policy import Policy
-from moderation.schemas import ArticleModeIn, FieldError, field_errors, is_article_id
+from moderation.schemas import ArticleModeIn, FieldError, article_id_or_none, field_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/v1")
 
@@ -35,14 +35,15 @@ def change_policy() -> Response:
     return jsonify(policy=policy.model_dump(), article_modes=services().policies.article_modes())
 
 
-@bp.put("/articles/<article_id>/mode")
+@bp.put("/articles/<article:article_id>/mode", merge_slashes=False)
 @require("admin")
 def set_article_mode(article_id: str) -> Response:
     mode = parse(ArticleModeIn, raw_input()).mode
-    if not is_article_id(article_id):
+    thread = article_id_or_none(article_id)
+    if thread is None:
         raise ProblemError(404, "Not Found", "No such article.")
-    services().policies.set_article_mode(article_id, mode, g.moderator.name)
-    return jsonify(article_id=article_id, mode=mode)
+    services().policies.set_article_mode(thread, mode, g.moderator.name)
+    return jsonify(article_id=thread, mode=mode)
 
 
 @bp.delete("/authors/<author_key>")

@@ -45,7 +45,7 @@ from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.model import signals
 from moderation.moderators import Moderator
 from moderation.registry import ModelRegistry, UnknownModel
-from moderation.schemas import DecisionIn, RejectReason, is_article_id, is_comment_id
+from moderation.schemas import DecisionIn, RejectReason, article_id_or_none, is_comment_id
 from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -353,11 +353,11 @@ def queue() -> Any:
     reason = request.args.get("reason") or None
     if reason is not None and reason not in REASON_LABELS:
         abort(400, "Unknown reason.")
-    article = (request.args.get("article") or "").strip() or None
+    typed = (request.args.get("article") or "").strip() or None
+    article = article_id_or_none(typed)
     problems = []
-    if article is not None and not is_article_id(article):
-        problems.append("An article id is letters, digits and . _ : ~ - only.")
-        article = None
+    if typed is not None and article is None:
+        problems.append("An article id is printable text (a slug, a page path or a URL) of at most 2,048 characters.")
     sort = request.args.get("sort") or "arrival"
     if sort not in SORT_LABELS:
         abort(400, "Unknown order.")

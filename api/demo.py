@@ -17,7 +17,7 @@ from flask.blueprints import BlueprintSetupState
 from api.console import when
 from api.services import services
 from api.views import public_comment
-from moderation.schemas import is_article_id
+from moderation.schemas import article_id_or_none
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -62,9 +62,9 @@ def index() -> Any:
     return redirect(url_for("demo.article", article_id=DEMO_ARTICLE))
 
 
-@bp.get("/articles/<article_id>")
+@bp.get("/articles/<article:article_id>", merge_slashes=False)
 def article(article_id: str) -> Any:
-    if not is_article_id(article_id):
+    if article_id_or_none(article_id) != article_id:
         abort(404)
     records, _ = services().store.published_page(article_id, None, MAX_COMMENTS)
     comments = [public_comment(record) for record in records]

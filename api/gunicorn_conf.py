@@ -14,6 +14,10 @@ preload_app = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# GET /v1/articles/<id>/comments names an article id of up to 2,048 characters, 6,144 bytes once
+# percent-encoded (moderation/schemas.py): more than gunicorn's default request line of 4,094 bytes.
+# 8,190 is gunicorn's largest bounded value.
+limit_request_line = 8190
 logconfig_dict = LOGGING
 accesslog = None
 

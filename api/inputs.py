@@ -7,9 +7,10 @@ from typing import Any, TypeVar
 
 from flask import g, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import BaseConverter
 
 from api.problems import ProblemError, invalid
-from moderation.schemas import FieldError, field_errors
+from moderation.schemas import FieldError, article_id_or_none, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -76,3 +77,28 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise invalid([FieldError(field=name, pointer=f"?{name}", detail=f"must be an integer {low}-{high}")])
     return value
+
+
+class ArticleIdConverter(BaseConverter):
+    """`<article:...>`: an article id in a path, percent-encoded or with its slashes as they are.
+
+    Servers decode %2F before routing, so both spellings arrive the same. The match is greedy, so
+    /v1/articles/a/comments/comments is the thread "a/comments"; it may start with a slash (a page
+    path, as Isso keys threads). Rules using it need merge_slashes=False, or a URL id's "//" would
+    be redirected away. The view validates the id (`article_id_or_none`).
+    """
+
+    regex = ".+"
+    part_isolating = False
+    weight = 200
+
+
+def article_query(name: str) -> str | None:
+    """An optional article id in the query string; 422 naming the parameter when it is not one."""
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return None
+    found = article_id_or_none(raw)
+    if found is None:
+        raise invalid([FieldError(field=name, pointer=f"?{name}", detail="is not an article id")])
+    return found

@@ -76,7 +76,10 @@ def _query(name: str, schema: dict[str, Any], description: str | None = None) ->
 def build() -> dict[str, Any]:
     """The whole description, as served at /openapi.json."""
     comment_id = _path("comment_id", s.COMMENT_ID_PATTERN)
-    article_id = _path("article_id", s.ARTICLE_ID_PATTERN)
+    article_id = {**_path("article_id", s.ARTICLE_ID_PATTERN), "description": (
+        "The thread's id: a slug, a page path or a full URL, up to 2,048 characters. Percent-encode it as one "
+        "segment (encodeURIComponent), or leave its slashes as they are and encode the rest."
+    )}
     cursor = _query("cursor", {"type": "string", "pattern": s.COMMENT_ID_PATTERN})
     limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200})
     not_found = {"404": _problem("No such comment")}
@@ -106,7 +109,8 @@ def build() -> dict[str, Any]:
             "A review queue, oldest first or nearest the hold thresholds first", {"200": _json(s.QueuePage)},
             secured=True,
             params=[_query("queue", {"type": "string", "enum": ["pending", "reported", "rejected", "approved"]}),
-                    _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN}),
+                    _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN,
+                                           "maxLength": s.ARTICLE_ID_MAX}),
                     _query("reason", {"type": "string"}),
                     _query("sort", {"type": "string", "enum": ["arrival", "uncertain"], "default": "arrival"},
                            "`arrival`: oldest first. `uncertain` (pending and reported queues): the comments whose "
@@ -150,6 +154,7 @@ def build() -> dict[str, Any]:
         "/v1/articles/{article_id}/mode": {"put": _op(
             "Set an article's mode: open, premoderated or closed", {"200": _json(s.ArticleModeView)},
             body=s.ArticleModeIn, secured=True, params=[article_id],
+            extra_errors={"404": _problem("Not an article id")},
         )},
         "/v1/authors/{author_key}": {"delete": _op(
             "Erase an author's name and email everywhere, keeping decisions", {"200": _json(s.ErasureResult)},
@@ -161,6 +166,11 @@ def build() -> dict[str, Any]:
                     "deliveries": {"type": "array", "items": {"type": "object"}}}}}}}},
             secured=True, params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
         )},
+        "/embed.js": {"get": {"summary": "The comment widget for a page of another origin: "
+                              "<div id=\"comments\" data-article-id=\"...\"></div> and this script, async",
+                              "responses": {"200": {"description": "The script", "content": {
+                                  "text/javascript": {"schema": {"type": "string"}}}},
+                                            "304": {"description": "Not modified since the ETag sent"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},

@@ -16,7 +16,7 @@ from api.services import services
 from api.views import public_comment, review_items
 from moderation.comments import Origin
 from moderation.intake import ArticleClosed
-from moderation.schemas import CommentIn, FieldError, ReportIn, is_article_id, is_comment_id
+from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
 from moderation.store import IdempotencyMismatch, NotFound, ParentNotFound
 
 bp = Blueprint("public", __name__, url_prefix="/v1")
@@ -53,6 +53,32 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=parts.fragment or "comments"))
 
 
+# A WordPress (or Newspaper theme) comment form posts `author`, `email`, `url` and `comment`; the
+# widget's textarea is `comment` too, named for readers. A field sent under its own name wins.
+FORM_ALIASES = {"comment": "body", "author": "name", "url": "website"}
+
+
+def _form_aliases(data: dict[str, Any]) -> dict[str, str]:
+    """Move aliased form fields to their names in `data`; returns {name: alias} for those moved."""
+    moved = {}
+    for alias, name in FORM_ALIASES.items():
+        if name not in data and alias in data:
+            data[name] = data.pop(alias)
+            moved[name] = alias
+    return moved
+
+
+def _named_as_sent(error: ProblemError, aliases: dict[str, str]) -> ProblemError:
+    """The 422 with each field named as the form sent it (`url`, not `website`)."""
+    if aliases and error.errors:
+        error.errors = [
+            entry.model_copy(update={"field": aliases[entry.field], "pointer": f"#/{aliases[entry.field]}"})
+            if entry.field in aliases else entry
+            for entry in error.errors
+        ]
+    return error
+
+
 @bp.post("/comments")
 @limited(
     limiter.limit(posting_limits, key_func=client_ip),
@@ -61,10 +87,12 @@ def _with_receipt(url: str, comment_id: str, status: str) -> str:
 def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
-    if form_post and "body" not in data and "comment" in data:
-        data["body"] = data.pop("comment")  # the widget's field is named for readers
+    aliases = _form_aliases(data) if form_post else {}
     return_to = _return_to(data) if form_post and _wants_html() else None
-    comment = parse(CommentIn, data, strict=not form_post)
+    try:
+        comment = parse(CommentIn, data, strict=not form_post)
+    except ProblemError as error:
+        raise _named_as_sent(error, aliases) from None
 
     # Headers straight from the environ: werkzeug's Headers.get raises and catches a KeyError for
     # every header that is absent, as Idempotency-Key usually is.
@@ -105,15 +133,16 @@ def post_comment() -> Any:
     return response
 
 
-@bp.get("/articles/<article_id>/comments")
+@bp.get("/articles/<article:article_id>/comments", merge_slashes=False)
 def list_comments(article_id: str) -> Response:
-    if not is_article_id(article_id):
+    thread = article_id_or_none(article_id)
+    if thread is None:
         raise ProblemError(404, "Not Found", "No such article.")
     cursor = request.args.get("cursor") or None
     if cursor is not None and not is_comment_id(cursor):
         raise invalid([FieldError(field="cursor", pointer="?cursor", detail="is not a cursor from this API")])
     limit = query_int("limit", 50, 1, 200)
-    records, next_cursor = services().store.published_page(article_id, cursor, limit)
+    records, next_cursor = services().store.published_page(thread, cursor, limit)
     return jsonify(comments=[public_comment(record) for record in records], next_cursor=next_cursor)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from api import metrics
 from api.auth import require
-from api.inputs import parse, query_int, raw_input
+from api.inputs import article_query, parse, query_int, raw_input
 from api.problems import ProblemError, invalid, problem
 from api.services import services
 from api.views import review_items
@@ -18,7 +18,6 @@ from moderation.schemas import (
     ClaimIn,
     DecisionIn,
     FieldError,
-    is_article_id,
     is_comment_id,
 )
 from moderation.store import SORTS, UNCERTAIN_CURSOR, Conflict, NotFound
@@ -42,9 +41,7 @@ def queue() -> Response:
     name = request.args.get("queue", "pending")
     if name not in QUEUES:
         raise _bad("queue", f"must be one of {', '.join(QUEUES)}")
-    article_id = request.args.get("article_id") or None
-    if article_id is not None and not is_article_id(article_id):
-        raise _bad("article_id", "is not an article id")
+    article_id = article_query("article_id")
     sort = request.args.get("sort", "arrival")
     if sort not in SORTS:
         raise _bad("sort", f"must be one of {', '.join(SORTS)}")

@@ -10,12 +10,20 @@ from typing import Any
 from moderation.store import CommentStore
 
 
+def _website(record: dict[str, str]) -> str | None:
+    """The author's URL, for a rel="nofollow ugc" link: only ever http(s), whatever the record holds."""
+    website = record.get("website") or ""
+    # Validated on the way in; checked again here because every page turns it into an href.
+    return website if website[:8].lower().startswith(("http://", "https://")) else None
+
+
 def public_comment(record: dict[str, str]) -> dict[str, Any]:
     """What readers see: no email, no scores, no network data."""
     return {
         "id": record["id"],
         "parent_id": record.get("parent_id") or None,
         "name": record.get("name", ""),
+        "website": _website(record),
         "body": record.get("body", ""),
         "created_at": record.get("created_at", ""),
     }

@@ -137,7 +137,8 @@ def site_only(rows: Sequence[Example], head: str, test: Sequence[Example]) -> li
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     matrix = vectorizer.fit_transform([r.text for r in rows])
     folds = min(5, labels.count(0), labels.count(1))
-    model = LogisticRegressionCV(Cs=[0.1, 1, 10, 100], cv=folds, scoring="roc_auc", max_iter=2000)
+    model = LogisticRegressionCV(Cs=[0.1, 1, 10, 100], cv=folds, scoring="roc_auc", max_iter=2000,
+                                 l1_ratios=(0.0,), use_legacy_attributes=False)
     model.fit(matrix, labels)
     return [float(p) for p in model.predict_proba(vectorizer.transform([r.text for r in test]))[:, 1]]
 

@@ -91,6 +91,7 @@ def create_app(redis_url: str | None = None, prefix: str | None = None, scores: 
                 "id": record["id"],
                 "parent_id": record.get("parent_id") or None,
                 "name": record.get("name", ""),
+                "website": record.get("website") or None,
                 "body": record.get("body", ""),
                 "created_at": record.get("created_at", ""),
             }

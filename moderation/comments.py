@@ -92,3 +92,4 @@ class NewComment:
     author_key: str
     body: str
     origin: Origin
+    website: str = ""  # the author's http(s) URL, or "" for none

@@ -124,9 +124,10 @@ class Intake:
         reads = EarlyReads(self.store.redis)
         idempotency = None
         if idempotency_key:
-            request_fingerprint = hashlib.sha256(
-                json.dumps(comment.model_dump(), sort_keys=True).encode()
-            ).hexdigest()[:32]
+            # Without a website the request hashes as before the field existed, so a retry sent
+            # across an upgrade still finds its comment.
+            fields = comment.model_dump(exclude={"website"} if comment.website is None else None)
+            request_fingerprint = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
             idempotency = (idempotency_key, request_fingerprint)
             reads.get(self.store.keys.idempotency(idempotency_key))
         policy_replies = self.policies.queue_for_article(reads, comment.article_id)
@@ -138,7 +139,7 @@ class Intake:
         try:
             models = self.models.current()
             started = time.perf_counter()
-            author = Author(comment.name, comment.email)
+            author = Author(comment.name, comment.email, comment.website or "")
             assessment = assess(models.live, comment.body, author)
             scoring_seconds = time.perf_counter() - started
             shadow: dict[str, str] = {}
@@ -182,6 +183,7 @@ class Intake:
             author_key=key,
             body=comment.body,
             origin=origin,
+            website=comment.website or "",
         )
         submitted = self.store.submit(
             record,

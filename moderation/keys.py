@@ -20,10 +20,22 @@ class Keys:
 
     prefix: str = DEFAULT_PREFIX
 
+    def __post_init__(self) -> None:
+        # Redis Cluster's hash tag is what lies between a key's first "{" and the first "}" after it,
+        # if not empty. A "{" the prefix leaves open (or closes at once) would let whatever follows,
+        # an article id say, choose the key's slot.
+        opened = self.prefix.find("{")
+        if opened >= 0 and self.prefix.find("}", opened + 1) <= opened + 1:
+            raise ValueError(f"key prefix {self.prefix!r}: a '{{' must open a non-empty hash tag, as in {{mod}}:")
+
     def comment(self, comment_id: str) -> str:
         return f"{self.prefix}comment:{comment_id}"
 
     def article_published(self, article_id: str) -> str:
+        # An article id is any printable text (a path, a URL, braces included). Redis Cluster hashes
+        # only a key's first {...}, which is the prefix's hash tag (see __post_init__), so an id
+        # cannot move the key to another slot; no other key starts with "article:", so no id can
+        # name another key.
         return f"{self.prefix}article:{article_id}:published"
 
     def queue(self, name: str) -> str:

@@ -120,12 +120,18 @@ class EmbeddedRedis:
         return self
 
     def _answers_as_ours(self, client: Redis) -> bool:
-        """Whether the server on our port answers, and is the process this object started."""
+        """Whether the server on our port answers, is the process this object started, and has loaded its data.
+
+        INFO answers while the append-only file is still being read, when every other command gets
+        LOADING: a server is ready only once `loading` is back to 0.
+        """
         try:
             info = client.info("server")
+            if self.process is None or int(info.get("process_id", -1)) != self.process.pid:
+                return False
+            return int(client.info("persistence").get("loading", 1)) == 0
         except RedisError:
             return False
-        return self.process is not None and int(info.get("process_id", -1)) == self.process.pid
 
     def stop(self) -> None:
         """SIGTERM makes redis-server flush its append-only file before it exits."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.syntax import validate_email_domain_name as _validate_email_domain_name
@@ -24,9 +26,18 @@ from pydantic import (
 
 from moderation.policy import ArticleMode, Policy
 
-ARTICLE_ID_PATTERN = r"^[A-Za-z0-9._:~-]{1,200}$"
+# An article id is the thread's key as the site has it: a slug, a page's path (as Isso keys threads) or
+# a full URL (Coral, Remark42). Any printable text up to 2,048 characters, the longest URL that every
+# browser and proxy carries; the ids of the first version (letters, digits, `._:~-`) are a subset.
+ARTICLE_ID_MAX = 2048
+# Every accepted id must fit in a request line once percent-encoded, since GET /v1/articles/<id>/comments
+# names it there (api/gunicorn_conf.py allows 8,190 bytes). An ASCII id of ARTICLE_ID_MAX characters
+# takes at most 3 bytes a character; only a long id of non-ASCII text could take more, so it is capped.
+ARTICLE_ID_MAX_ENCODED = 3 * ARTICLE_ID_MAX
+# For the OpenAPI description: no control characters, no space at either end (the validator also
+# refuses format characters, separators other than the space, and `.` or `..` between slashes).
+ARTICLE_ID_PATTERN = r"^[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?$"
 COMMENT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
-_ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 _COMMENT_ID = re.compile(COMMENT_ID_PATTERN)
 
 QueueName = Literal["pending", "reported", "rejected", "approved"]
@@ -100,13 +111,126 @@ def _email(value: str) -> str:
         raise ValueError(str(error)) from None
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _unprintable(value: str) -> str | None:
+    """The first character of `value` that a reader could not see or that changes how text reads, if any.
+
+    str.isprintable() refuses controls, format characters (zero-width, bidi overrides), surrogates,
+    line and paragraph separators and every space but U+0020; unassigned and private-use code points
+    are let through, so the answer does not depend on Python's Unicode version.
+    """
+    if value.isprintable():
+        return None
+    return next((c for c in value if not c.isprintable() and unicodedata.category(c) not in ("Cn", "Co")), None)
+
+
+def check_article_id(value: str) -> str:
+    """`value` if it is an article id (surrounding spaces already stripped); else ValueError saying why."""
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > ARTICLE_ID_MAX:
+        raise ValueError(f"must be at most {ARTICLE_ID_MAX} characters")
+    found = _unprintable(value)
+    if found is not None:
+        raise ValueError(f"must be printable text (found U+{ord(found):04X})")
+    if not value.isascii() and len(quote(value, safe="")) > ARTICLE_ID_MAX_ENCODED:
+        raise ValueError(f"must take at most {ARTICLE_ID_MAX_ENCODED} bytes percent-encoded")
+    # Browsers and proxies resolve `.` and `..` path segments, so such an id sent with its slashes
+    # as they are would name another thread. A lone "." or ".." was a valid id before slashes were.
+    if "/" in value and not {".", ".."}.isdisjoint(value.split("/")):
+        raise ValueError("must not have . or .. between slashes")
+    return value
+
+
+def article_id_or_none(value: str | None) -> str | None:
+    """The article id `value` names (surrounding spaces stripped), or None when it is not one."""
+    if value is None:
+        return None
+    try:
+        return check_article_id(value.strip())
+    except ValueError:
+        return None
+
+
+# A reader's website: WordPress keeps comment_author_url in a 200-character column and its comment
+# form refuses longer, so every form that sends `url` fits; a homepage needs no more, and a longer
+# link is a spam payload, not an address.
+WEBSITE_MAX = 200
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d)")
+# RFC 3986's characters; non-ASCII ones (an IRI) are let through, browsers encode them.
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u0080-\U0010ffff]+$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+WEBSITE_RULE = "must be a website address starting http:// or https://"
+
+
+@lru_cache(maxsize=4096)
+def _host_ok(host: str) -> bool:
+    # Cached: readers' sites share hosts; and an address is tried only when it looks like one, since
+    # ip_address's ValueError for every name would cost more than the rest of the check.
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            return False
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower().rstrip(".")
+    except UnicodeError:
+        return False
+    labels = ascii_host.split(".")
+    # A public address has a dot: "localhost" or "intranet" is nobody's homepage.
+    return len(labels) > 1 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _website(value: str) -> str | None:
+    """An http(s) URL, as WordPress-style forms send it; "" (the field left blank) is none.
+
+    A value with no scheme gets http:// in front, as WordPress does with the same field
+    ("www.example.com/blog"); any other scheme (javascript:, data:, mailto:) is refused.
+    """
+    if not value:
+        return None
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        value = "http://" + value
+    elif scheme.group(1).lower() not in ("http", "https"):
+        raise ValueError(WEBSITE_RULE)
+    if len(value) > WEBSITE_MAX:
+        raise ValueError(f"must be at most {WEBSITE_MAX} characters")
+    found = _unprintable(value)
+    if found is not None:
+        raise ValueError(f"must be printable text (found U+{ord(found):04X})")
+    if not _URL_CHARS.match(value):
+        raise ValueError(f"{WEBSITE_RULE}, with no spaces, quotes or angle brackets")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        raise ValueError(WEBSITE_RULE) from None
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password")
+    if not parts.hostname or not _host_ok(parts.hostname):
+        raise ValueError(f"{WEBSITE_RULE} and a host name such as example.com")
+    return value
+
+
 _normalised = BeforeValidator(_normalise)
 Name = Annotated[str, _normalised, Field(min_length=1, max_length=80), AfterValidator(_no_controls(False))]
 Body = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
 Email = Annotated[
     str, _normalised, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_email)
 ]
-ArticleId = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN, max_length=200)]
+ArticleId = Annotated[
+    str, BeforeValidator(_strip), Field(json_schema_extra={"pattern": ARTICLE_ID_PATTERN, "maxLength": ARTICLE_ID_MAX}),
+    AfterValidator(check_article_id),
+]
+Website = Annotated[
+    str, BeforeValidator(_strip), Field(json_schema_extra={"format": "uri", "maxLength": WEBSITE_MAX}),
+    AfterValidator(_website),
+]
 CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN)]
 Note = Annotated[str, _normalised, Field(max_length=1000), AfterValidator(_no_controls(True))]
 
@@ -124,6 +248,9 @@ class CommentIn(_Input):
     email: Email
     body: Body
     parent_id: CommentId | None = None
+    website: Website | None = Field(
+        default=None, description="The author's homepage, an http(s) URL; shown only as a rel=\"nofollow ugc\" link",
+    )
 
 
 class ReportIn(_Input):
@@ -194,6 +321,7 @@ class PublicComment(BaseModel):
     id: str
     parent_id: str | None
     name: str
+    website: str | None = Field(description='The author\'s http(s) URL: render it only as a rel="nofollow ugc" link')
     body: str
     created_at: str
 
@@ -257,6 +385,7 @@ class ReviewItem(BaseModel):
     parent_id: str | None
     name: str
     email: str
+    website: str | None
     body: str
     created_at: str
     ip: str
@@ -394,4 +523,5 @@ def is_comment_id(value: str) -> bool:
 
 
 def is_article_id(value: str) -> bool:
-    return bool(_ARTICLE_ID.match(value))
+    """Whether `value` is an article id as stored (no surrounding spaces)."""
+    return article_id_or_none(value) == value

@@ -23,7 +23,7 @@ IDEMPOTENCY_TTL = 24 * 3600
 # How far a claim or a filtered queue read looks before giving up; bounds the work of one request.
 SCAN_LIMIT = 5000
 # What an article page shows of a comment; published_page reads only these (HMGET, not HGETALL).
-PUBLIC_FIELDS = ("id", "parent_id", "name", "body", "created_at")
+PUBLIC_FIELDS = ("id", "parent_id", "name", "website", "body", "created_at")
 # Queue orders: arrival (oldest first), or uncertain (scores nearest the policy's hold thresholds first).
 SORTS = ("arrival", "uncertain")
 # The score indexes (and so `sort=uncertain`) keep scores in millionths, as the comment hash stores them.
@@ -157,6 +157,7 @@ class CommentStore:
             "parent_id", comment.parent_id or "",
             "name", comment.name,
             "email", comment.email,
+            "website", comment.website,
             "author_key", comment.author_key,
             "body", comment.body,
             "ip", origin.ip,
@@ -503,7 +504,7 @@ class CommentStore:
         }
 
     def erase_author(self, author_key: str, admin: str) -> int:
-        """Blank an author's name, email and network data on every comment; returns how many."""
+        """Blank an author's name, email, website and network data on every comment; returns how many."""
         k = self.keys
         count: int = self._erase(
             keys=[k.author_comments(author_key), k.author(author_key), k.events],

@@ -65,8 +65,8 @@ def serve(args: argparse.Namespace) -> None:
         def load_config(self) -> None:
             from api import gunicorn_conf
 
-            for name in ("preload_app", "timeout", "graceful_timeout", "keepalive", "logconfig_dict",
-                         "accesslog", "child_exit"):
+            for name in ("preload_app", "timeout", "graceful_timeout", "keepalive", "limit_request_line",
+                         "logconfig_dict", "accesslog", "child_exit"):
                 self.cfg.set(name, getattr(gunicorn_conf, name))
             self.cfg.set("bind", [args.bind])
             self.cfg.set("workers", args.workers)

@@ -7,8 +7,8 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-# Endpoints anyone may call: the site's pages, the service probes, and the console's sign-in.
-PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|console\.(login|sign_in|static)$)")
+# Endpoints anyone may call: the site's pages and the embed script, the service probes, the console's sign-in.
+PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|embed\.|console\.(login|sign_in|static)$)")
 ADMIN_ONLY = {"admin.get_policy", "admin.change_policy", "admin.set_article_mode", "admin.erase_author",
               "admin.webhook_deliveries"}
 SAMPLE = {"comment_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "article_id": "a1", "author_key": "abc", "filename": "x"}

@@ -44,7 +44,8 @@ def test_civil_comment_is_published_and_listed_without_email(client: FlaskClient
     assert receipt["status"] == "published"
     page = client.get("/v1/articles/budget-2026/comments").get_json()
     assert [c["id"] for c in page["comments"]] == [receipt["id"]]
-    assert set(page["comments"][0]) == {"id", "parent_id", "name", "body", "created_at"}
+    assert set(page["comments"][0]) == {"id", "parent_id", "name", "website", "body", "created_at"}
+    assert page["comments"][0]["website"] is None
     assert client.get(f"/v1/comments/{receipt['id']}").get_json()["body"] == CIVIL
 
 
@@ -134,7 +135,7 @@ def test_malformed_requests_get_problem_json(
 
 
 def test_invalid_fields_get_one_entry_each(client: FlaskClient, redis: Redis) -> None:
-    response = client.post("/v1/comments", json={"article_id": "bad id!", "name": "x" * 81,
+    response = client.post("/v1/comments", json={"article_id": "bad\u0000id", "name": "x" * 81,
                                                  "email": "no-at-sign", "body": " \t "})
     assert response.status_code == 422
     fields = sorted(e["field"] for e in problem(response)["errors"])

@@ -215,14 +215,20 @@ def test_revoked_token_stops_working_at_once(client: FlaskClient, moderators, mo
 
 def test_erasure_removes_name_and_email_keeps_decision(client: FlaskClient, moderator: dict[str, str],
                                                       admin: dict[str, str]) -> None:
-    comment_id = post(client, email="forget.me@example.com")["id"]
+    posted = client.post("/v1/comments", json={"article_id": "a1", "name": "Reader", "email": "forget.me@example.com",
+                                               "body": CIVIL, "website": "https://forget-me.example/"})
+    comment_id = posted.get_json()["id"]
     client.post(f"/v1/review/{comment_id}/decision", json={"action": "approve"}, headers=moderator)
     item = client.get(f"/v1/comments/{comment_id}", headers=moderator).get_json()
     erased = client.delete(f"/v1/authors/{item['author']['author_key']}", headers=admin)
     assert erased.status_code == 200 and erased.get_json()["comments_erased"] == 1
+    assert item["website"] == "https://forget-me.example/"
     after = client.get(f"/v1/comments/{comment_id}", headers=moderator).get_json()
     assert after["email"] == "" and after["name"] == "[erased]" and after["decision"] == "approve"
-    assert client.get(f"/v1/comments/{comment_id}").get_json()["name"] == "[erased]"
+    assert after["website"] is None
+    public = client.get(f"/v1/comments/{comment_id}").get_json()
+    assert public["name"] == "[erased]" and public["website"] is None
+    assert "forget-me" not in client.get("/v1/articles/a1/comments").get_data(as_text=True)
 
 
 def test_the_threat_rule_is_policy(client: FlaskClient, admin: dict[str, str]) -> None:

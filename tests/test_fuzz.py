@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote, urlsplit
+
 import schemathesis
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -15,7 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from moderation.comments import NewComment, Origin, new_comment_id
+from moderation.policy import Assessment, Decision
 from moderation.schemas import CommentIn
+from moderation.store import CommentStore
 
 # What the contract promises for any input: no server error, and answers the description allows.
 # (Schema-valid bodies may still be refused: the schema cannot say "not only spaces".)
@@ -33,7 +40,9 @@ def test_every_operation_conforms_and_never_fails(app: Flask, admin: dict[str, s
     # Driven by hand rather than schemathesis' pytest plugin, which does not yet support pytest 9.
     api = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) >= 17
+    assert len(operations) >= 18
+    assert {"GET /embed.js", "GET /v1/articles/{article_id}/comments", "PUT /v1/articles/{article_id}/mode",
+            "POST /v1/comments"} <= {operation.label for operation in operations}
 
     for operation in operations:
 
@@ -47,21 +56,43 @@ def test_every_operation_conforms_and_never_fails(app: Flask, admin: dict[str, s
 
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+# Ids and websites as sites send them: paths and URLs, with slashes, dots, percent signs and braces.
+article_ids = st.one_of(
+    text,
+    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=12), max_size=6).map("/".join),
+    st.from_regex(r"https?://[a-z0-9.-]{1,20}(/[A-Za-z0-9._~%!$&'()*+,;=:@{}-]{0,12}){0,5}", fullmatch=True),
+)
+websites = st.one_of(
+    st.none(), text,
+    st.from_regex(r"(https?://|javascript:|data:|//)?[a-z0-9.@:-]{0,30}(/[A-Za-z0-9._~%?#&'=<>\"-]{0,20})?",
+                  fullmatch=True),
+)
+# What an accepted article id may never hold: controls, format characters, surrogates, line breaks.
+REFUSED_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 @settings(max_examples=300, deadline=None)
-@given(name=text, email=text, body=st.text(max_size=6000), article_id=text)
+@given(name=text, email=text, body=st.text(max_size=6000), article_id=article_ids, website=websites)
 def test_validation_either_accepts_clean_text_or_names_the_field(name: str, email: str, body: str,
-                                                                 article_id: str) -> None:
+                                                                 article_id: str, website: str | None) -> None:
+    fields = {"name": name, "email": email, "body": body, "article_id": article_id, "website": website}
     try:
-        comment = CommentIn.model_validate({"name": name, "email": email, "body": body, "article_id": article_id})
+        comment = CommentIn.model_validate(fields)
     except ValidationError as error:
-        assert {str(e["loc"][0]) for e in error.errors()} <= {"name", "email", "body", "article_id"}
+        assert {str(e["loc"][0]) for e in error.errors()} <= set(fields)
         return
     for value in (comment.name, comment.body):
         assert value == value.strip() and len(value) >= 1
         assert not any(ord(c) < 32 and c not in "\n\t" for c in value)
     assert len(comment.name) <= 80 and len(comment.body) <= 5000 and "\r" not in comment.body
+    thread = comment.article_id
+    assert thread == thread.strip() and 1 <= len(thread) <= 2048
+    assert not any(unicodedata.category(c) in REFUSED_IN_IDS for c in thread)
+    assert not ({".", ".."} & set(thread.split("/"))) or "/" not in thread
+    if comment.website is not None:
+        parts = urlsplit(comment.website)
+        assert parts.scheme in ("http", "https") and parts.hostname and "." in parts.hostname
+        assert len(comment.website) <= 200 and not parts.username and not any(c in comment.website for c in ' "<>\\')
 
 
 @settings(max_examples=200, deadline=None)
@@ -73,3 +104,23 @@ def test_normalisation_is_idempotent(body: str) -> None:
     except ValidationError:
         return
     assert CommentIn.model_validate({**base, "body": once.body}).body == once.body
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(article_id=article_ids)
+def test_any_accepted_article_id_is_listed_encoded_and_with_raw_slashes(client: FlaskClient, app: Flask,
+                                                                        article_id: str) -> None:
+    """Whatever the id holds (slashes, dots, %, ?, braces, any script), both spellings of its URL find it."""
+    try:
+        thread = CommentIn.model_validate({"name": "A", "email": "a@example.com", "body": "b",
+                                           "article_id": article_id}).article_id
+    except ValidationError:
+        return
+    store: CommentStore = app.extensions["moderation"].store
+    comment_id, created_at = new_comment_id()
+    store.submit(NewComment(comment_id, created_at, thread, None, "A", "a@example.com", "k", "b", Origin()),
+                 Assessment(0.0, 0.0), Decision("published"), "test")
+    for path in (quote(thread, safe=""), quote(thread, safe="/")):
+        response = client.get(f"/v1/articles/{path}/comments?limit=200")
+        assert response.status_code == 200, (thread, path)
+        assert comment_id in [c["id"] for c in response.get_json()["comments"]], (thread, path)

@@ -23,7 +23,7 @@ def test_text_is_trimmed_and_nfc_normalised() -> None:
 
 
 def test_each_bad_field_gets_one_entry() -> None:
-    found = errors({"article_id": "has space", "name": "n" * 81, "email": "nope", "body": "   "})
+    found = errors({"article_id": "has\ttab", "name": "n" * 81, "email": "nope", "body": "   "})
     assert set(found) == {"article_id", "name", "email", "body"}
     assert found["body"] == "must not be empty"
     assert found["name"] == "must be at most 80 characters"

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from redis import Redis
@@ -82,6 +83,23 @@ def test_serve_with_embedded_redis_keeps_comments_across_restart(tmp_path: Path)
         item = _get(port, f"/v1/comments/{receipt['id']}", token)
         author = item["author"]["author_key"]  # type: ignore[index]
         assert _get(port, f"/v1/review/authors/{author}", token)["author"]["comments"] == 1  # type: ignore[index]
+
+        # The longest article id, a URL, fits gunicorn's request line percent-encoded (over 6,000 bytes).
+        longest = ("https://news.example.com/search?" + "q=a:b/&" * 300)[:2048]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/comments",
+            data=json.dumps({"article_id": longest, "name": "Ann", "email": "ann@example.com",
+                             "body": "A second calm remark."}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            posted = json.load(response)
+        encoded = quote(longest, safe="")
+        assert len(encoded) > 4094  # gunicorn's default limit_request_line
+        held = _get(port, f"/v1/review/queue?article_id={encoded}", token)["items"]
+        assert [i["id"] for i in held] == [posted["id"]]  # type: ignore[index,union-attr]
+        assert _get(port, f"/v1/articles/{encoded}/comments", token)["comments"] == []
+        assert _get(port, f"/v1/articles/{quote(longest, safe='/:')}/comments", token)["comments"] == []
     finally:
         _stop(server)
 

@@ -26,7 +26,7 @@ def add(store: CommentStore, decision: Decision = HELD, article: str = "a1", par
         author: str = "k1") -> str:
     comment_id, created_at = new_comment_id()
     comment = NewComment(comment_id, created_at, article, parent, "Ann", "ann@example.com", author,
-                         "body text", Origin("192.0.2.1", "UA", ""))
+                         "body text", Origin("192.0.2.1", "UA", ""), website="https://ann.example/blog")
     return store.submit(comment, Assessment(0.7, 0.1), decision, "test-model").id
 
 
@@ -168,6 +168,7 @@ def test_erasure_blanks_personal_data_and_keeps_decisions(store: CommentStore) -
     assert store.erase_author("k1", "root") == 1
     record = store.get(comment_id) or {}
     assert record["email"] == "" and record["name"] == "[erased]" and record["ip"] == ""
+    assert record["website"] == ""
     assert record["decision"] == "reject" and record["status"] == "rejected"
 
 
@@ -178,15 +179,17 @@ def test_submit_stores_every_field_as_given(store: CommentStore, redis: Redis) -
     odd = 'quotes " and \\ backslash, tab\there\nnew line, é, 中文, emoji 😀, \u2028, \u0085 end'
     comment_id, created_at = new_comment_id()
     comment = NewComment(comment_id, created_at, "a1", None, "Zoë \"Z\" O'Neil", "zoe@example.com", "k1",
-                         odd, Origin("2001:db8::1", "Mozilla/5.0 (X11; \x01)", "https://news.example/a?b=1&c=ü"))
+                         odd, Origin("2001:db8::1", "Mozilla/5.0 (X11; \x01)", "https://news.example/a?b=1&c=ü"),
+                         website="https://zoë.example/a?b='1'&c=\"2\"")
     store.submit(comment, Assessment(0.123456789, 0.5), Decision("rejected", (Reason("spam", 0.99),)),
                  "test-model", text_fingerprint="f" * 24, extra={"shadow_version": "v2", "shadow_spam": "0.1"})
     record = redis.hgetall(Keys().comment(comment_id))
-    assert set(record) == {"id", "article_id", "parent_id", "name", "email", "author_key", "body", "ip",
+    assert set(record) == {"id", "article_id", "parent_id", "name", "email", "website", "author_key", "body", "ip",
                            "user_agent", "referer", "created_at", "status", "spam", "abuse", "reasons",
                            "reason_codes", "model_version", "version", "reports", "shadow_version",
                            "shadow_spam"}
     assert record["body"] == odd and record["name"] == "Zoë \"Z\" O'Neil"
+    assert record["website"] == "https://zoë.example/a?b='1'&c=\"2\""
     assert record["user_agent"] == "Mozilla/5.0 (X11; \x01)" and record["referer"].endswith("&c=ü")
     assert (record["spam"], record["abuse"], record["status"]) == ("0.123457", "0.500000", "rejected")
     assert record["parent_id"] == "" and record["created_at"] == created_at

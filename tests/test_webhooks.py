@@ -283,6 +283,19 @@ def test_published_and_decided_events_are_delivered_signed(
     assert redis.xpending(Keys().events, GROUP)["pending"] == 0  # every entry acknowledged
 
 
+@pytest.mark.parametrize("article", ["/world/korea-pact/", "https://news.example.com/world/korea-pact?x={1}&y=é"])
+def test_payloads_carry_a_path_or_url_article_id_as_it_is(
+    store: CommentStore, redis: Redis, receiver: Receiver, start: Callable[..., Running], article: str
+) -> None:
+    sub = add_subscription(redis, Keys(), receiver.url)
+    start()
+    published = add(store, PUBLISHED, article=article)
+    wait_for(lambda: len(receiver.requests) == 1)
+    received = receiver.requests[0]
+    assert verify_signature(sub.secret, received.headers[SIGNATURE_HEADER], received.body)
+    assert (received.json["comment_id"], received.json["article_id"]) == (published, article)
+
+
 def test_failed_attempts_are_retried_with_backoff_and_logged(
     store: CommentStore, redis: Redis, receiver: Receiver, start: Callable[..., Running]
 ) -> None:

@@ -1,10 +1,10 @@
--- Remove an author's name, email and network data from every comment; decisions stay.
+-- Remove an author's name, email, website and network data from every comment; decisions stay.
 -- KEYS: author_comments, author, events
 -- ARGV: key prefix, timestamp, events maxlen, replacement name, admin
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. 'comment:' .. id
-  redis.call('HSET', key, 'name', ARGV[4], 'email', '', 'ip', '', 'user_agent', '', 'referer', '',
+  redis.call('HSET', key, 'name', ARGV[4], 'email', '', 'website', '', 'ip', '', 'user_agent', '', 'referer', '',
     'erased', '1')
   redis.call('XADD', ARGV[1] .. 'audit:' .. id, '*', 'event', 'erased', 'actor', ARGV[5], 'at', ARGV[2])
 end

@@ -73,60 +73,98 @@ def _logistic_loss(z: NDArray[np.float64], y: NDArray[np.float64],
 
 
 @dataclass(frozen=True, slots=True)
+class _Basis:
+    """Coordinates of the decisions' feature rows in an orthonormal basis of their span.
+
+    The correction weights are penalised by their squared norm and the loss sees them only through
+    the decisions' features, so the best ones lie in the span of those rows: delta = V @ w with V an
+    orthonormal basis of the span, |delta| = |w|, and the fit over w (a few hundred unknowns, one per
+    decision at most) equals the fit over every column (tens of thousands). With the rows' Gram
+    matrix K = U S^2 U', the rows' coordinates are U S, any other row's are its Gram products with
+    the decisions times U / S, and delta = X' U w / S.
+    """
+
+    vectors: NDArray[np.float64]  # U, one column per kept direction
+    values: NDArray[np.float64]  # S
+
+    @classmethod
+    def of(cls, gram: NDArray[np.float64]) -> _Basis:
+        eigenvalues, eigenvectors = np.linalg.eigh(gram)
+        # Directions the rows barely span carry rounding noise, not information.
+        keep = eigenvalues > max(float(eigenvalues.max(initial=0.0)), 1.0) * 1e-9
+        return cls(eigenvectors[:, keep], np.sqrt(eigenvalues[keep]))
+
+    def rows(self) -> NDArray[np.float64]:
+        return self.vectors * self.values
+
+    def project(self, cross_gram: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Coordinates of other rows, from their Gram products with the decisions."""
+        return np.asarray(cross_gram @ self.vectors / self.values, dtype=np.float64)
+
+    def row_weights(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The weight of each decision's row in delta = X' (U w / S)."""
+        return np.asarray(self.vectors @ (w / self.values), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
 class _Correction:
     scale: float
     shift: float
-    delta: NDArray[np.float64]
+    w: NDArray[np.float64]
 
 
-def _fit_correction(features: sp.csr_matrix, base: NDArray[np.float64], y: NDArray[np.float64],
+def _fit_correction(coordinates: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.float64],
                     weights: NDArray[np.float64], c: float | None) -> _Correction:
-    """Fit scale, shift and correction weights (none when c is None) by penalised maximum likelihood."""
-    columns = features.shape[1] if c is not None else 0
+    """Fit scale, shift and (unless c is None) the correction by penalised maximum likelihood."""
+    width = coordinates.shape[1] if c is not None else 0
     # Weights normalised to sum to the row count, so C means the same whatever the weighting.
     weights = weights * (len(y) / weights.sum())
 
     def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        scale, shift, delta = theta[0], theta[1], theta[2:]
-        z = scale * base + shift + (features @ delta if columns else 0.0)
+        scale, shift, w = theta[0], theta[1], theta[2:]
+        z = scale * base + shift + (coordinates @ w if width else 0.0)
         loss, grad_z = _logistic_loss(z, y, weights)
         grad = np.empty_like(theta)
         grad[0] = grad_z @ base + PRIOR_STRENGTH * (scale - 1.0)
         grad[1] = grad_z.sum() + PRIOR_STRENGTH * shift
         loss += 0.5 * PRIOR_STRENGTH * ((scale - 1.0) ** 2 + shift**2)
-        if columns:
+        if width:
             assert c is not None
-            grad[2:] = features.T @ grad_z + delta / c
-            loss += 0.5 * float(delta @ delta) / c
+            grad[2:] = coordinates.T @ grad_z + w / c
+            loss += 0.5 * float(w @ w) / c
         return loss, grad
 
-    start = np.zeros(2 + columns)
+    start = np.zeros(2 + width)
     start[0] = 1.0
-    found = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    found = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000})
     theta = found.x
     return _Correction(float(theta[0]), float(theta[1]), np.asarray(theta[2:], dtype=np.float64))
 
 
-def _predict(correction: _Correction, features: sp.csr_matrix, base: NDArray[np.float64]) -> NDArray[np.float64]:
+def _predict(correction: _Correction, coordinates: NDArray[np.float64],
+             base: NDArray[np.float64]) -> NDArray[np.float64]:
     z = correction.scale * base + correction.shift
-    if len(correction.delta):
-        z = z + features @ correction.delta
+    if len(correction.w):
+        z = z + coordinates @ correction.w
     return np.asarray(z, dtype=np.float64)
 
 
-def _choose(features: sp.csr_matrix, base: NDArray[np.float64], y: NDArray[np.float64],
+def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.float64],
             weights: NDArray[np.float64], seed: int) -> tuple[float | None, float, float]:
     """Return the penalty (None: scale and shift only) with the lowest cross-validated log-loss, its loss,
     and the base head's own loss on the same folds."""
     folds = min(FOLDS, int(min(y.sum(), len(y) - y.sum())))
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(base, y))
+    splits = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(base, y):
+        basis = _Basis.of(gram[np.ix_(train, train)])
+        splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
     base_loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-base)), sample_weight=weights, labels=[0, 1]))
     best: tuple[float | None, float] = (None, np.inf)
     for c in (None, *CORRECTION_C):
         z = np.empty_like(base)
-        for train, test in splits:
-            correction = _fit_correction(features[train], base[train], y[train], weights[train], c)
-            z[test] = _predict(correction, features[test], base[test])
+        for train, test, train_coordinates, test_coordinates in splits:
+            correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c)
+            z[test] = _predict(correction, test_coordinates, base[test])
         loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-z)), sample_weight=weights, labels=[0, 1]))
         if loss < best[1] - 1e-9:
             best = (c, loss)
@@ -171,15 +209,12 @@ def adapt(base: Classifier, examples: Sequence[Example], weights: Sequence[float
             continue
         x = features[rows]
         base_logit = np.asarray(x @ coef + intercept, dtype=np.float64)
-        # Only the columns the decisions use can move (elsewhere the penalty alone keeps a correction at
-        # zero), so the fit runs on those: a few thousand of the two hundred thousand.
-        active = np.unique(x.indices)
-        used = x[:, active].tocsr()
-        c, loss, base_loss = _choose(used, base_logit, y, row_weights[rows], seed)
-        correction = _fit_correction(used, base_logit, y, row_weights[rows], c)
-        delta = np.zeros_like(coef)
-        if len(correction.delta):
-            delta[active] = correction.delta
+        gram = np.asarray((x @ x.T).toarray(), dtype=np.float64)
+        c, loss, base_loss = _choose(gram, base_logit, y, row_weights[rows], seed)
+        basis = _Basis.of(gram)
+        correction = _fit_correction(basis.rows(), base_logit, y, row_weights[rows], c)
+        delta = (np.asarray(x.T @ basis.row_weights(correction.w), dtype=np.float64) if len(correction.w)
+                 else np.zeros_like(coef))
         model[head] = _linear(correction.scale * coef + delta, correction.scale * intercept + correction.shift)
         reports.append(HeadReport(head, len(rows), positives, True, "adapted", c, round(correction.scale, 4),
                                   round(correction.shift, 4), round(loss, 4), round(base_loss, 4)))

@@ -9,6 +9,8 @@ which is None where that source says nothing about it.  Labelling decisions:
   some hostile, none judged for abuse).
 * wordpress: all spam, with the author's name, email and website as the comment
   form sent them; abuse None.
+* readers: legitimate reader comments written for this project (moderation/model/readers),
+  with every form field: spam 0 and abuse 0.
 * davidson, stormfront, civil: abuse from the data set.  All get spam=0: they
   are tweets, forum posts and news comments written by people, not ads, so they
   are the spam head's in-register negatives (news comments in particular).
@@ -38,9 +40,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from moderation.model import readers
 from moderation.model.signals import NO_AUTHOR, Author
 
-SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "davidson", "stormfront", "civil")
+SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "readers", "davidson", "stormfront", "civil")
 SPAM_SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress")
 ABUSE_SOURCES: tuple[str, ...] = ("davidson", "stormfront", "civil")
 
@@ -67,6 +70,8 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "sms": (SMS_FILE,),
     "instagram": (INSTAGRAM_FILE,),
     "wordpress": (WORDPRESS_FILE,),
+    # Package data, not a file of the data folder: see load_readers.
+    "readers": (),
     "davidson": (DAVIDSON_FILE,),
     "stormfront": (STORMFRONT_FILE,),
     "civil": CIVIL_SPAN_FILES,
@@ -199,6 +204,17 @@ def load_wordpress(data_dir: Path) -> list[Example]:
     ]
 
 
+def load_readers(data_dir: Path) -> list[Example]:
+    """Load the hand-written reader comments (moderation/model/readers): not spam, not abuse, with every field.
+
+    They are the legitimate side the spam sets lack: praise and thanks to the writer, phone numbers of
+    helplines, money and scams discussed in earnest, readers with websites. They ship with the project,
+    so data_dir is not read.
+    """
+    return [Example(clean_text(row.body), "readers", 0, 0, Author(row.name, row.email, row.website))
+            for row in readers.load()]
+
+
 def load_davidson(data_dir: Path) -> list[Example]:
     """Load Davidson et al.'s tweets: hate or offensive => abuse 1, neither => 0."""
     return [
@@ -276,6 +292,7 @@ LOADERS = {
     "sms": load_sms,
     "instagram": load_instagram,
     "wordpress": load_wordpress,
+    "readers": load_readers,
     "davidson": load_davidson,
     "stormfront": load_stormfront,
     "civil": load_civil,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from redis import Redis
 
 from api import create_app
@@ -209,3 +211,33 @@ def test_highlighted_text_is_escaped(console: FlaskClient, client: FlaskClient, 
     html = console.get(f"/console/comments/{comment_id}").get_data(as_text=True)
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;" in html
     assert "<b>bold</b>" not in html
+
+
+def test_a_website_shows_as_a_nofollow_link_for_moderators(console: FlaskClient, client: FlaskClient,
+                                                           token: str) -> None:
+    website = "https://ann.example/?a=1&b='2'"
+    response = client.post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann", "email": "ann@example.com",
+                                                  "body": "A fair point about the budget.", "website": website})
+    comment_id = response.get_json()["id"]
+    signed_in(console, token)
+    for path in ("/console/", f"/console/comments/{comment_id}"):
+        html = console.get(path).get_data(as_text=True)
+        link = '<a class="website" href="https://ann.example/?a=1&amp;b=&#39;2&#39;" rel="nofollow ugc noreferrer">'
+        assert link in html, path
+
+
+@pytest.mark.parametrize("article", ["world/korea-pact", "https://news.example.com/world/korea-pact?x=1&y={2}"])
+def test_the_article_filter_and_links_take_any_thread_id(console: FlaskClient, client: FlaskClient, token: str,
+                                                         article: str) -> None:
+    mine = client.post("/v1/comments", json={"article_id": article, "name": "Ann", "email": "ann@example.com",
+                                             "body": "A fair point about the budget."}).get_json()["id"]
+    other = post_comment(client, name="Bo")
+    signed_in(console, token)
+    page = console.get("/console/?" + urlencode({"article": article})).get_data(as_text=True)
+    assert f'id="c-{mine}"' in page and f'id="c-{other}"' not in page
+    assert f'value="{escape(article)}"' in page  # the filter box keeps the id
+    # Each item links to its thread's queue, the id encoded in the link.
+    queue_link = escape("/console/?" + urlencode({"queue": "pending", "article": article}))
+    assert f'href="{queue_link}"' in page
+    refused = console.get("/console/?" + urlencode({"article": "bad\x00id"})).get_data(as_text=True)
+    assert "An article id is printable text" in refused

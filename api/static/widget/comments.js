@@ -1,6 +1,13 @@
 // The comment widget: lists an article's published comments (replies under their parent) and posts
-// the form as JSON. Without this script the same form is a plain form post that the API answers
-// with a 303 back to the page. Every reader-supplied string goes into the page as text, never HTML.
+// the form as JSON. Two ways to put it on a page:
+// - the one-line embed: <div id="comments" data-article-id="..."></div> and this file as
+//   <script src="https://SERVICE/embed.js" async></script>; the script builds the form and the list
+//   in that element (replacing a plain-form fallback inside it) and talks to the origin it came from;
+// - the HTML of api/templates/widget/comments.html copied into the page, which this script finds by
+//   its data-moderation-comments attribute and only brings to life.
+// Without this script the form is a plain form post that the API answers with a 303 back to the page.
+// Every reader-supplied string goes into the page as text or as a checked http(s) href, never as
+// HTML; the script sets no inline style, so a page's strict Content-Security-Policy holds.
 (function () {
   "use strict";
 
@@ -9,12 +16,25 @@
     published: "Thank you: your comment is published.",
     pending: "Thank you: your comment is awaiting moderation and will appear once a moderator approves it."
   };
-  var FIELDS = { body: "comment", comment: "comment", name: "name", email: "email" };
+  // API field (or form alias) -> the form's field; error slots are #mc-<field>-error.
+  var FIELDS = {
+    body: "comment", comment: "comment", name: "name", author: "name", email: "email",
+    website: "website", url: "website"
+  };
+  var LABELS = { comment: "comment", name: "name", email: "email", website: "website" };
+  // Where this file came from: the service, for the embed. Only known while the script first runs.
+  var SCRIPT = document.currentScript;
+  var SCRIPT_ORIGIN = SCRIPT && SCRIPT.src ? new URL(SCRIPT.src, window.location.href).origin : "";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function attrs(node, values) {
+    Object.keys(values).forEach(function (name) { node.setAttribute(name, values[name]); });
     return node;
   }
 
@@ -30,10 +50,113 @@
     return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
-  function Widget(root) {
+  // The author's website as an href, only when it is an http(s) URL (the API sends no other kind).
+  function websiteHref(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      var url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // This page's address for a plain form post to come back to, without an earlier receipt.
+  function pageUrl() {
+    var url = new URL(window.location.href);
+    url.searchParams.delete("comment_status");
+    url.searchParams.delete("comment_id");
+    url.hash = "";
+    return url.href;
+  }
+
+  function field(id, label, control, hint) {
+    var box = el("div", "mc-field");
+    var caption = attrs(el("label", "", label), { for: id });
+    var error = el("p", "mc-error");
+    error.id = id + "-error";
+    error.hidden = true;
+    var described = [];
+    box.appendChild(caption);
+    box.appendChild(control);
+    if (hint) {
+      var note = el("p", "mc-hint", hint);
+      note.id = id + "-hint";
+      described.push(note.id);
+      box.appendChild(note);
+    }
+    described.push(error.id);
+    box.appendChild(error);
+    control.id = id;
+    control.setAttribute("aria-describedby", described.join(" "));
+    return box;
+  }
+
+  function input(name, type, maxLength, autocomplete, required) {
+    var node = attrs(el("input"), { name: name, type: type, maxlength: String(maxLength), autocomplete: autocomplete });
+    node.required = required;
+    return node;
+  }
+
+  // The one-line embed: build in `root` what comments.html holds (the same classes and ids).
+  function buildEmbed(root, api) {
+    var article = root.getAttribute("data-article-id");
+    root.replaceChildren();
+    root.classList.add("mc");
+    root.setAttribute("aria-labelledby", "mc-title");
+    var title = el("h2", "", "Comments ");
+    title.id = "mc-title";
+    title.appendChild(el("span", "mc-count"));
+    var status = attrs(el("p", "mc-status"), { role: "status", "aria-live": "polite" });
+
+    var form = attrs(el("form", "mc-form"), { method: "post", action: api + "/v1/comments",
+                                              "aria-labelledby": "mc-form-title" });
+    var heading = el("h3", "", "Join the discussion");
+    heading.id = "mc-form-title";
+    form.appendChild(heading);
+    form.appendChild(attrs(el("input"), { type: "hidden", name: "article_id", value: article }));
+    form.appendChild(attrs(el("input"), { type: "hidden", name: "return_to", value: pageUrl() }));
+    var parent = attrs(el("input"), { type: "hidden", name: "parent_id", value: "" });
+    parent.disabled = true;
+    form.appendChild(parent);
+    var replying = el("p", "mc-replying", "Replying to ");
+    replying.hidden = true;
+    replying.appendChild(el("strong", "mc-replying-name"));
+    replying.appendChild(document.createTextNode(" "));
+    replying.appendChild(attrs(el("button", "mc-cancel-reply", "Cancel reply"), { type: "button" }));
+    form.appendChild(replying);
+
+    var text = attrs(el("textarea"), { name: "comment", rows: "4", maxlength: "5000" });
+    text.required = true;
+    form.appendChild(field("mc-comment", "Comment", text));
+    var row = el("div", "mc-row");
+    row.appendChild(field("mc-name", "Name", input("name", "text", 80, "name", true)));
+    row.appendChild(field("mc-email", "Email", input("email", "email", 254, "email", true), "Never shown on the site."));
+    form.appendChild(row);
+    form.appendChild(field("mc-website", "Website (optional)", input("website", "url", 200, "url", false),
+                           "Shown as a link on your name."));
+    form.appendChild(attrs(el("button", "mc-submit", "Post comment"), { type: "submit" }));
+    form.appendChild(el("p", "mc-hint", "Comments are checked before they appear; some wait for a moderator."));
+
+    var list = attrs(el("ol", "mc-list"), { "aria-label": "Published comments" });
+    var empty = el("p", "mc-empty", "No comments yet.");
+    [title, status, form, list, empty].forEach(function (node) { root.appendChild(node); });
+  }
+
+  // The embed's look, from the service, unless the page brings its own (data-styles="none").
+  function addStyles(root, api) {
+    if (root.getAttribute("data-styles") === "none") return;
+    var href = api + "/static/widget/comments.css";
+    var present = Array.prototype.some.call(document.querySelectorAll("link[rel=stylesheet]"), function (link) {
+      return link.href === new URL(href, window.location.href).href;
+    });
+    if (!present) document.head.appendChild(attrs(el("link"), { rel: "stylesheet", href: href }));
+  }
+
+  function Widget(root, api) {
     this.root = root;
     this.article = root.getAttribute("data-article-id");
-    this.api = (root.getAttribute("data-api") || "").replace(/\/+$/, "");
+    this.api = api.replace(/\/+$/, "");
     this.list = root.querySelector(".mc-list");
     this.empty = root.querySelector(".mc-empty");
     this.count = root.querySelector(".mc-count");
@@ -111,7 +234,10 @@
       var card = el("article", "mc-card");
       card.setAttribute("aria-labelledby", "comment-" + c.id + "-by");
       var meta = el("header", "mc-meta");
-      var name = el("span", "mc-name", c.name);
+      // The website is only ever a link on the name, marked as the reader's own and not endorsed.
+      var href = websiteHref(c.website);
+      var name = href ? attrs(el("a", "mc-name", c.name), { href: href, rel: "nofollow ugc" })
+                      : el("span", "mc-name", c.name);
       name.id = "comment-" + c.id + "-by";
       var time = el("time", "", displayTime(c.created_at));
       time.setAttribute("datetime", c.created_at);
@@ -185,7 +311,7 @@
         general.push(error.field + " " + error.detail);
         return;
       }
-      slot.textContent = "This " + (name === "comment" ? "comment" : name) + " " + error.detail + ".";
+      slot.textContent = "This " + LABELS[name] + " " + error.detail + ".";
       slot.hidden = false;
       field.setAttribute("aria-invalid", "true");
       first = first || field;
@@ -204,6 +330,8 @@
       email: String(data.get("email") || ""),
       body: String(data.get("comment") || "")
     };
+    var website = String(data.get("website") || "").trim();
+    if (website) payload.website = website;
     if (!this.parent.disabled && this.parent.value) payload.parent_id = this.parent.value;
     var button = this.form.querySelector(".mc-submit");
     this.busy = true;
@@ -252,7 +380,29 @@
       });
   };
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-moderation-comments]"), function (root) {
-    new Widget(root); // eslint-disable-line no-new
-  });
+  function start(root) {
+    if (root.hasAttribute("data-mc-started") || !root.getAttribute("data-article-id")) return;
+    root.setAttribute("data-mc-started", "");
+    // The copied template names the service in data-api ("" on the same origin); the embed is
+    // served by the service, so the script's own origin is the service's unless data-api says else.
+    var api = (root.hasAttribute("data-api") ? root.getAttribute("data-api") : SCRIPT_ORIGIN).replace(/\/+$/, "");
+    if (!root.querySelector("form.mc-form")) {
+      addStyles(root, api);
+      buildEmbed(root, api);
+    }
+    new Widget(root, api); // eslint-disable-line no-new
+  }
+
+  function startAll() {
+    Array.prototype.forEach.call(
+      document.querySelectorAll("[data-moderation-comments], #comments[data-article-id]"), start
+    );
+  }
+
+  // Loaded async, the script may run before the page's element is parsed.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startAll);
+  } else {
+    startAll();
+  }
 })();
