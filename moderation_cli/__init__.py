@@ -448,28 +448,32 @@ def learn(args: argparse.Namespace) -> None:
     def _stop(signum: int, frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    previous = {number: signal.signal(number, _stop) for number in (signal.SIGTERM, signal.SIGINT)}
 
     def show(run: dict[str, Any]) -> None:
         print(json.dumps(run) if args.json else describe_run(run), flush=True)
 
-    if args.every is None:
-        try:
-            run = learning.learn_once(learner, redis, keys, stop)
-        except learning.Busy:
-            print("another learn run holds the lock (a `learn --every` worker, or another machine); try later",
-                  file=sys.stderr)
-            sys.exit(BUSY_EXIT)
-        except learning.Interrupted:
-            sys.exit("stopped before the run changed anything")
-        show(run)
-        if run["verdict"] == "failed":
-            sys.exit(1)
-        return
-    logging.getLogger(__name__).info("learn worker %s: a run every %s s", learning.worker_name(), args.every)
-    learning.run_every(args.every, learner, redis, keys, stop, on_run=show)
-    logging.getLogger(__name__).info("learn worker %s stopped", learning.worker_name())
+    try:
+        if args.every is None:
+            try:
+                run = learning.learn_once(learner, redis, keys, stop)
+            except learning.Busy:
+                print("another learn run holds the lock (a `learn --every` worker, or another machine); try later",
+                      file=sys.stderr)
+                sys.exit(BUSY_EXIT)
+            except learning.Interrupted:
+                sys.exit("stopped before the run changed anything")
+            show(run)
+            if run["verdict"] == "failed":
+                sys.exit(1)
+            return
+        logging.getLogger(__name__).info("learn worker %s: a run every %s s", learning.worker_name(), args.every)
+        learning.run_every(args.every, learner, redis, keys, stop, on_run=show)
+        logging.getLogger(__name__).info("learn worker %s stopped", learning.worker_name())
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        redis.close()
 
 
 def parser() -> argparse.ArgumentParser:
