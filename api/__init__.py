@@ -21,7 +21,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, console, demo, edge, embed, limits, logs, metrics, problems, public, review, service
+from api import admin, console, demo, edge, embed, limits, logs, metrics, perspective, problems, public, review, service
 from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
@@ -184,6 +184,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     problems.register(app)
     for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp):
         app.register_blueprint(blueprint)
+    perspective.init_app(app)
     if app.config["ENV"] != "production":
         app.register_blueprint(demo.bp)  # the widget's example article page, for development only
     return app

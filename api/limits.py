@@ -1,4 +1,5 @@
-"""Posting and reporting limits per IP address and per email, counted in Redis by Flask-Limiter."""
+"""Posting and reporting limits per IP address and per email, and per API key on the drop-in surfaces, counted in
+Redis by Flask-Limiter."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import parse_many
 
 from api.inputs import json_body
 
@@ -19,8 +21,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 limiter = Limiter(key_func=lambda: request.remote_addr or "unknown")
 
 
-def limited(*limits: Callable[[F], F]) -> Callable[[F], F]:
-    """Apply Flask-Limiter decorators, and skip them while the limiter is off.
+def is_on(setting: str) -> bool:
+    """Whether a limits setting (RATE_LIMITS, API_KEY_RATE_LIMITS) is on: any value but `off`."""
+    return str(current_app.config[setting]).strip().lower() != "off"
+
+
+def limited(*limits: Callable[[F], F], setting: str = "RATE_LIMITS") -> Callable[[F], F]:
+    """Apply Flask-Limiter decorators, and skip them while the limiter or their setting is off.
 
     Off (`MODERATION_RATE_LIMITS=off`), the decorators would still run Flask-Limiter's checks on every
     request (about 15 us) only to find every limit exempt; the view is then called directly. On,
@@ -34,7 +41,7 @@ def limited(*limits: Callable[[F], F]) -> Callable[[F], F]:
 
         @wraps(view)
         def route(*args: Any, **kwargs: Any) -> Any:
-            if limiter.enabled:
+            if limiter.enabled and is_on(setting):
                 return checked(*args, **kwargs)
             return view(*args, **kwargs)
 
@@ -62,6 +69,16 @@ def client_email() -> str:
     return "email:" + hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:24]
 
 
+def api_key_limits() -> str:
+    return str(current_app.config["API_KEY_RATE_LIMITS"])
+
+
+def api_key_identity() -> str:
+    """The caller's API key, hashed (the key itself is a secret, and stays out of Redis)."""
+    key = request.args.get("key") or request.environ.get("HTTP_X_GOOG_API_KEY", "")
+    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 def posting_limits() -> str:
     return str(current_app.config["RATE_LIMITS"])
 
@@ -78,5 +95,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", url)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["KEY_PREFIX"] + "rate")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    app.config.setdefault("RATELIMIT_ENABLED", str(app.config["RATE_LIMITS"]).strip().lower() != "off")
+    # On while any limits are: each route's limits also check their own setting (see `limited`).
+    on = any(str(app.config[name]).strip().lower() != "off" for name in ("RATE_LIMITS", "API_KEY_RATE_LIMITS"))
+    app.config.setdefault("RATELIMIT_ENABLED", on)
+    # A limit that does not parse would fail every request it guards: refuse to start instead.
+    for name in ("RATE_LIMITS", "REPORT_RATE_LIMITS", "API_KEY_RATE_LIMITS"):
+        value = str(app.config[name]).strip()
+        if value.lower() != "off":
+            try:
+                parse_many(value)
+            except ValueError:
+                raise RuntimeError(f"MODERATION_{name}={value!r} is not Flask-Limiter syntax "
+                                   "(for example 5/minute;50/day) nor off") from None
     limiter.init_app(app)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api import perspective
 from moderation import schemas as s
 from moderation.policy import Policy
 
@@ -171,6 +172,7 @@ def build() -> dict[str, Any]:
                               "responses": {"200": {"description": "The script", "content": {
                                   "text/javascript": {"schema": {"type": "string"}}}},
                                             "304": {"description": "Not modified since the ETag sent"}}}},
+        **perspective.openapi_paths(),
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},
@@ -189,7 +191,8 @@ def build() -> dict[str, Any]:
         "info": {"title": "Newsroom comment moderation", "version": "1"},
         "paths": paths,
         "components": {
-            "schemas": _collect(models),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**_collect(models), **perspective.openapi_schemas()},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "apiKey": {"type": "apiKey", "in": "query", "name": "key"}},
         },
     }

@@ -1,11 +1,13 @@
-"""RFC 9457 problem documents for every error under /v1, never an HTML page or a stack trace."""
+"""RFC 9457 problem documents for every error under /v1, never an HTML page or a stack trace; routes that speak
+another service's protocol register their own error shape (foreign_errors)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -67,11 +69,31 @@ def invalid(errors: list[FieldError]) -> ProblemError:
     )
 
 
+# An error renderer for routes that speak another service's protocol: (status, message, headers) -> response.
+Renderer = Callable[[int, str, dict[str, str]], Response]
+
+
+def foreign_errors(app: Flask, prefixes: tuple[str, ...], render: Renderer) -> None:
+    """Answer every error under these path prefixes (404 and 405 included) with `render`, not problem+json."""
+    app.extensions.setdefault("foreign_errors", []).append((prefixes, render))
+
+
+def _foreign() -> Renderer | None:
+    path = request.path
+    for prefixes, render in current_app.extensions.get("foreign_errors", ()):
+        if path.startswith(prefixes):
+            return cast(Renderer, render)
+    return None
+
+
 def register(app: Flask) -> None:
-    """Turn every error into problem+json."""
+    """Turn every error into problem+json (or the protocol's own shape, on routes registered with foreign_errors)."""
 
     @app.errorhandler(ProblemError)
     def _problem(error: ProblemError) -> Response:
+        render = _foreign()
+        if render is not None:
+            return render(error.status, error.detail or error.title, error.headers)
         return problem(
             error.status, error.title, error.detail, errors=error.errors, headers=error.headers,
             extra=error.extra,
@@ -84,26 +106,35 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
-        detail = error.description
+        detail = error.description or error.name
+        headers: dict[str, str] = {}
         if status == 405:
             detail = f"{request.method} is not allowed here."
+            allow = error.get_response().headers.get("Allow")
+            if allow:
+                headers["Allow"] = allow
+        render = _foreign()
+        if render is not None:
+            return render(status, detail, headers)
         response = problem(status, error.name, detail)
-        if status == 405 and error.get_response().headers.get("Allow"):
-            response.headers["Allow"] = error.get_response().headers["Allow"]
+        response.headers.update(headers)
         return response
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     def _redis_down(error: Exception) -> Response:
         log.error("redis unavailable: %s", type(error).__name__)
-        return problem(
-            503,
-            "Service Unavailable",
-            "The comment store is unavailable; nothing was changed. Try again shortly.",
-            headers={"Retry-After": "5"},
-        )
+        detail = "The comment store is unavailable; nothing was changed. Try again shortly."
+        render = _foreign()
+        if render is not None:
+            return render(503, detail, {"Retry-After": "5"})
+        return problem(503, "Service Unavailable", detail, headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem(500, "Internal Server Error", "The server failed; the error has been logged.")
+        detail = "The server failed; the error has been logged."
+        render = _foreign()
+        if render is not None:
+            return render(500, detail, {})
+        return problem(500, "Internal Server Error", detail)

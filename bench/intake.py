@@ -244,6 +244,7 @@ def base_env(redis_url: str, data_dir: Path, port: int, workers: int) -> dict[st
         MODERATION_SECRET_KEY="bench-" + os.urandom(16).hex(),
         MODERATION_KEY_PREFIX=os.environ.get("MODERATION_KEY_PREFIX") or Keys().prefix,
         MODERATION_RATE_LIMITS="off",
+        MODERATION_API_KEY_RATE_LIMITS="off",
         MODERATION_DATA_DIR=str(data_dir),
         MODERATION_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(workers),

@@ -51,7 +51,7 @@ from moderation.keys import Keys  # noqa: E402
 from moderation.model.adaptation import adapt  # noqa: E402
 from moderation.model.classifier import HEADS, Classifier  # noqa: E402
 from moderation.model.datasets import SOURCES, Example, load_all, source_files  # noqa: E402
-from moderation.model.training import fit_model, write_artifact  # noqa: E402
+from moderation.model.training import fit_model, subsample, write_artifact  # noqa: E402
 from moderation.policy import Policy  # noqa: E402
 from moderation.redis_client import connect  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
@@ -79,15 +79,17 @@ def site_head(rows: Sequence[Example]) -> str | None:
     return None
 
 
-def base_model(data: Path, held: str, cache: Path, seed: int) -> Classifier:
+def base_model(data: Path, held: str, cache: Path, seed: int, per_source: int | None) -> Classifier:
     """The model trained on every source but `held`, from the cache when the code and data are unchanged."""
-    code = b"".join(p.read_bytes() for p in sorted((ROOT / "moderation" / "model").glob("*.py")))
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "moderation" / "model").rglob("*.py")))
     files = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in source_files(data))
-    key = hashlib.sha256(code + files + f"{held}:{seed}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(code + files + f"{held}:{seed}:{per_source}".encode()).hexdigest()[:16]
     path = cache / f"base-without-{held}-{key}.skops"
     if not path.exists():
         started = time.monotonic()
         rows = load_all(data, [s for s in SOURCES if s != held])
+        if per_source is not None:
+            rows = subsample(rows, per_source, seed)
         random.Random(seed).shuffle(rows)
         write_artifact(fit_model(rows), path, {"held_out_source": held})
         print(f"  trained the base without {held} in {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -152,6 +154,7 @@ def main() -> None:
     parser.add_argument("--order", choices=("arrival", "uncertain", "both"), default="arrival")
     parser.add_argument("--cache", default=str(ROOT / "var" / "learning-curve"))
     parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument("--max-per-source", type=int, help="train the base models on a sample (quick runs, tests)")
     args = parser.parse_args()
     data, cache = Path(args.data), Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -168,7 +171,7 @@ def main() -> None:
             if head is None:
                 print(f"{name}: one class only, no learning curve", file=sys.stderr)
                 continue
-            base = base_model(data, name, cache, seed=0)
+            base = base_model(data, name, cache, seed=0, per_source=args.max_per_source)
             column = HEADS.index(head)
             for seed in range(args.seeds):
                 shuffled = rows[:]

@@ -12,6 +12,7 @@ from redis import Redis
 
 from moderation.comments import now_iso
 from moderation.keys import Keys
+from moderation.redis_client import ReadQueue
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 KEY_PREFIX = "mk_"
@@ -66,7 +67,15 @@ class ApiKeys:
         """The key's owner, or None; looked up by hash, so the timing says nothing about the key."""
         if not key:
             return None
-        record = self.redis.hget(self.keys.api_keys, _digest(key))
+        return self.from_reply(self.redis.hget(self.keys.api_keys, _digest(key)))  # type: ignore[arg-type]
+
+    def queue_lookup(self, reads: ReadQueue, key: str) -> None:
+        """Queue the read authenticate() makes (for EarlyReads: Redis answers while the request is worked on)."""
+        reads.hget(self.keys.api_keys, _digest(key))
+
+    @staticmethod
+    def from_reply(record: str | None) -> ApiKey | None:
+        """The key's owner from the queued read's reply, or None."""
         return ApiKey(**json.loads(record)) if record else None
 
     def list(self) -> list[ApiKey]:

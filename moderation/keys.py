@@ -95,6 +95,11 @@ class Keys:
         return f"{self.prefix}imported-decisions"
 
     @property
+    def perspective_examples(self) -> str:
+        """Comments analyzed through the Perspective surface with doNotStore false: unlabelled, capped."""
+        return f"{self.prefix}perspective-examples"
+
+    @property
     def all_comments(self) -> str:
         return f"{self.prefix}comments"
 

@@ -346,10 +346,11 @@ class Evidence(BaseModel):
 
 
 class SignalEvidence(BaseModel):
-    """Spam evidence outside the words, read from one form field (a span of it when the field is the body)."""
+    """Spam evidence outside the words, read from one form field (a span of it when the field is the body),
+    or from the comment as a whole (`several` marks at once)."""
 
     code: str
-    field: Literal["body", "name", "email", "website", "author"]
+    field: Literal["body", "name", "email", "website", "comment"]
     text: str
     weight: float
     start: int = 0

@@ -93,6 +93,7 @@ def app(redis: Redis, redis_url: str, model: Scorer) -> Iterator[Flask]:
         "ALLOWED_ORIGINS": [ALLOWED_ORIGIN],
         "MODEL": model,
         "RATE_LIMITS": "off",
+        "API_KEY_RATE_LIMITS": "off",
     })
     app.test_client_class = PrivacyCheckingClient
     yield app

@@ -7,8 +7,10 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-# Endpoints anyone may call: the site's pages and the embed script, the service probes, the console's sign-in.
-PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|embed\.|console\.(login|sign_in|static)$)")
+# Endpoints anyone may call: the site's pages and the embed script, the service probes, the console's sign-in,
+# and the discovery document Google's client libraries read before they have a key (Google's own is public too).
+PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|embed\.|console\.(login|sign_in|static)$"
+                    r"|perspective\.discovery$)")
 ADMIN_ONLY = {"admin.get_policy", "admin.change_policy", "admin.set_article_mode", "admin.erase_author",
               "admin.webhook_deliveries"}
 SAMPLE = {"comment_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "article_id": "a1", "author_key": "abc", "filename": "x"}

@@ -1,5 +1,5 @@
-"""The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second) and
-`bench/scoring.py --smoke` (a few hundred synthetic comments).
+"""The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second),
+`bench/scoring.py --smoke` (a few hundred synthetic comments) and `bench/dropin.py --smoke` (a second of each route).
 
 Not a performance test: it only keeps the harness from rotting (figures are in docs/PERFORMANCE.md).
 """
@@ -80,3 +80,43 @@ def test_scoring_benchmark_smoke() -> None:
     assert float(match.group(1)) > 0 and int(match.group(2)) > 0
     for prefix in ("reference (sklearn", "score(): p50", "probabilities(): "):
         assert any(line.startswith(prefix) for line in lines), f"no {prefix!r} line in:\n{done.stdout}"
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data").is_dir(), reason="needs ../shared/data")
+def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--sources", "stormfront", "--points", "0,60",
+         "--seeds", "1", "--order", "both", "--max-per-source", "300", "--cache", str(tmp_path),
+         "--json", str(tmp_path / "curve.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert re.match(r"^learning: mean_gain_1000=nan min_margin=-?\d+\.\d+$", last), last
+    figures = json.loads((tmp_path / "curve.json").read_text())
+    assert {(f["order"], f["n"]) for f in figures} == {("arrival", 0), ("arrival", 60), ("uncertain", 0),
+                                                       ("uncertain", 60)}
+    # The decisions went through the store: a fifth of them held out, as training holds them out.
+    assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)
+
+
+DROPIN_LAST_LINE = re.compile(r"^dropin: analyze_p50_ms=(\d+\.\d+) analyze_p99_ms=(\d+\.\d+)$")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}: the service cannot start")
+def test_dropin_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dropin.py"), "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    match = DROPIN_LAST_LINE.match(lines[-1])
+    assert match, f"last line is not the summary: {lines[-1]!r}"
+    assert all(float(value) > 0 for value in match.groups())
+    results = json.loads((tmp_path / "results.json").read_text())
+    analyze = results["analyze"]
+    assert analyze["median"]["ok"] == analyze["median"]["sent"] > 0  # every request answered 200
+    assert analyze["wrk"]["requests"] > 0 and analyze["wrk"]["errors_status"] == 0

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from moderation.model import signals
 from moderation.model.classifier import (
     _TOKEN,
     DEFAULT_MODEL_PATH,
@@ -31,6 +33,7 @@ from moderation.model.classifier import (
 )
 from moderation.model.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
 from moderation.model.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, category
+from moderation.model.signals import Author
 from tests.conftest import DATA_DIR as TRAINING_DATA
 
 DATA_DIR = TRAINING_DATA
@@ -106,9 +109,7 @@ def test_probabilities_match_score_and_the_stored_heads(shipped: Classifier) -> 
     assert fast.shape == (len(TRICKY), 2)
     slow = np.array([[s.spam, s.abuse] for s in shipped.score_many(TRICKY)])
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
-    matrix = shipped.vectorizer.transform(TRICKY)
-    for column, head in enumerate(("spam", "abuse")):
-        np.testing.assert_allclose(fast[:, column], shipped.model[head].predict_proba(matrix)[:, 1], atol=1e-9)
+    np.testing.assert_allclose(fast, sklearn_probabilities(shipped, TRICKY), atol=1e-9)
     assert shipped.probabilities([]).shape == (0, 2)
 
 
@@ -226,8 +227,10 @@ VARIED = [
 ]
 
 
-def sklearn_probabilities(model: Classifier, texts: list[str]) -> np.ndarray:
-    matrix = model.vectorizer.transform(texts)
+def sklearn_probabilities(model: Classifier, texts: list[str], authors: list[Author] | None = None) -> np.ndarray:
+    """The stored heads' own predict_proba on the vectorizer's tf-idf and the signal columns after it."""
+    matrix = sp.hstack([model.vectorizer.transform(texts),
+                        sp.csr_matrix(signals.matrix(texts, authors, model.signals))]).tocsr()
     return np.column_stack([model.model[head].predict_proba(matrix)[:, 1] for head in ("spam", "abuse")])
 
 
@@ -358,3 +361,37 @@ def test_evidence_leaves_out_the_weak_tail(shipped: Classifier, text: str) -> No
         if words:
             assert all(e.weight >= EVIDENCE_FLOOR * words[0].weight for e in words)
     assert [e.text for e in shipped.score("Another spineless decision from a council.").abuse_words] == ["spineless"]
+
+
+AUTHORS = [
+    Author("cheap airline flights", "x7781@mailinator.com", "https://cheap-flights-deals.example.com/"),
+    Author("Ann Reader", "ann@example.com", ""),
+    Author("skeptic42", "skeptic42@outlook.com", "https://skeptic42.substack.com/"),
+]
+FORM_TEXTS = ["I like the valuable info you provide in your articles.", "A fair point about the budget.",
+              "Call +1 (555) 013-5571 now for a free quote, 20% off this week"]
+
+
+def test_the_whole_comment_scores_the_same_every_way(shipped: Classifier) -> None:
+    assert shipped.signals == signals.SIGNALS
+    fast = shipped.probabilities(FORM_TEXTS, authors=AUTHORS)
+    slow = np.array([[s.spam, s.abuse] for s in shipped.score_many(FORM_TEXTS, AUTHORS)])
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast, sklearn_probabilities(shipped, FORM_TEXTS, AUTHORS), atol=1e-9)
+
+
+def test_signals_are_evidence_with_exact_shares_of_the_spam_log_odds(shipped: Classifier) -> None:
+    scores = shipped.score(FORM_TEXTS[0], AUTHORS[0])
+    assert {"name_keywords", "disposable_email", "website_keywords"} <= {s.code for s in scores.spam_signals}
+    assert all(s.weight > 0 for s in scores.spam_signals)
+    bare = shipped.score(FORM_TEXTS[0])
+    logit = math.log(scores.spam / (1 - scores.spam)) - math.log(bare.spam / (1 - bare.spam))
+    # The signals' weights are exactly what they add (all three pushed towards spam).
+    assert sum(s.weight for s in scores.spam_signals) == pytest.approx(logit, rel=1e-6)
+    # The abuse head never weighs them.
+    assert scores.abuse == pytest.approx(bare.abuse, rel=1e-12)
+
+
+def test_a_reader_who_fills_in_the_form_scores_as_one_who_does_not(shipped: Classifier) -> None:
+    for author in AUTHORS[1:]:
+        assert shipped.score(FORM_TEXTS[1], author).spam == pytest.approx(shipped.score(FORM_TEXTS[1]).spam)

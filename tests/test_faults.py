@@ -18,7 +18,7 @@ from moderation.redis_server import EmbeddedRedis
 
 def _app(url: str, model) -> Flask:  # type: ignore[no-untyped-def]
     return create_app({"TESTING": True, "REDIS_URL": url, "SECRET_KEY": "k", "MODEL": model,
-                       "RATE_LIMITS": "off", "REDIS_TIMEOUT_SECONDS": 0.5})
+                       "RATE_LIMITS": "off", "API_KEY_RATE_LIMITS": "off", "REDIS_TIMEOUT_SECONDS": 0.5})
 
 
 def _body(n: int) -> dict[str, str]:

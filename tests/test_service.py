@@ -34,7 +34,7 @@ def test_openapi_documents_every_route(app: Flask, client: FlaskClient) -> None:
     assert spec["openapi"].startswith("3.1")
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(("/v1/", "/healthz", "/readyz", "/metrics")):
+        if not rule.rule.startswith(("/v1/", "/v1alpha1/", "/$discovery/", "/healthz", "/readyz", "/metrics")):
             continue  # HTML pages (console, demo) and static files are not part of the JSON API
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]

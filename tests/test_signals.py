@@ -60,7 +60,7 @@ def test_names_people_use_are_not_adverts(name: str) -> None:
 
 def test_author_signals_fire_on_throwaway_addresses_and_selling_websites() -> None:
     spammy = Author("cheap airline flights", "x7781@mailinator.com", "https://cheap-flights-deals.example.com/")
-    assert codes("I like your post", spammy) == {"name_keywords", "disposable_email", "website_keywords"}
+    assert codes("I like your post", spammy) == {"name_keywords", "disposable_email", "website_keywords", "several"}
     assert codes("Nice", Author("Jo", "jo@example.org", "https://bit.ly/abc")) == {"website_shortener"}
     assert "name_link" in codes("Nice", Author("www.royal-example.com", "", ""))
     # The domain alone is enough: decisions keep no more of an address than that.
@@ -86,3 +86,13 @@ def test_vector_follows_the_signal_order_and_keeps_the_largest_value() -> None:
     assert row[signals.SIGNALS.index("shortener")] == 1.0
     assert signals.vector(findings(text), ("shortener",)).tolist() == [1.0]
     assert signals.matrix([text, "plain words"]).shape == (2, len(signals.SIGNALS))
+
+
+def test_the_word_gates_change_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moderation.model import evalsets, written
+
+    texts = [*evalsets.NEWS_COMMENTS, *evalsets.SPAM_COMMENTS, *(c.body for c in written.load(written.SPAM))]
+    gated = [findings(text) for text in texts]
+    monkeypatch.setattr(signals, "_has", lambda lowered, needles: True)
+    assert [findings(text) for text in texts] == gated
+    assert sum(bool(found) for found in gated) > len(evalsets.SPAM_COMMENTS)

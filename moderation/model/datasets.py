@@ -223,6 +223,16 @@ def load_davidson(data_dir: Path) -> list[Example]:
     ]
 
 
+def load_davidson_classes(data_dir: Path) -> tuple[list[str], list[str], list[str]]:
+    """Load Davidson et al.'s tweets as three lists of cleaned texts: hate speech, offensive language, neither."""
+    classes: dict[str, list[str]] = {"0": [], "1": [], "2": []}
+    for row in _read_csv(data_dir / DAVIDSON_FILE):
+        text = clean_tweet(row["tweet"])
+        if text and row["class"] in classes:
+            classes[row["class"]].append(text)
+    return classes["0"], classes["1"], classes["2"]
+
+
 def load_stormfront(data_dir: Path) -> list[Example]:
     """Load the Stormfront sentences: hate => 1, noHate => 0, others dropped."""
     labels = {"hate": 1, "noHate": 0}

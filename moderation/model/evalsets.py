@@ -263,8 +263,8 @@ NEWS_COMMENTS: tuple[str, ...] = (
 
 # Abusive reader comments in the same news setting: insults at readers or the writer, obscenity
 # aimed at people, dehumanising hate about groups, threats and obfuscated insults.
-ABUSIVE_COMMENTS: tuple[str, ...] = (
-    # Insults aimed at other readers.
+# Insults aimed at other readers.
+INSULTS_AT_READERS: tuple[str, ...] = (
     "You are an idiot and everyone here can see it.",
     "Only a complete moron would believe this garbage.",
     "Shut up, you brain-dead troll.",
@@ -317,7 +317,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "Another sad wanker who thinks he's clever.",
     "What kind of degenerate scumbag writes this?",
     "Ignorant fools like you deserve everything bad that happens to you.",
-    # Insults at the writer or the paper.
+)
+# Insults at the writer or the paper.
+INSULTS_AT_WRITER: tuple[str, ...] = (
     "The writer of this trash is a hack and a liar.",
     "Who let this idiot write a column? Fire him.",
     "This reporter is a brainless bimbo who can't count.",
@@ -332,7 +334,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "This paper is run by retards and written by clowns.",
     "Only a cretin like this author could get it so wrong.",
     "Dumb bitch reporter strikes again.",
-    # Insults at politicians and people in the story.
+)
+# Insults at politicians and people in the story.
+INSULTS_AT_PEOPLE: tuple[str, ...] = (
     "The mayor is a corrupt piece of shit and should rot in jail.",
     "The senator is a senile old fool who should be put down.",
     "That fat pig of a governor should choke on his donuts.",
@@ -343,7 +347,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "The coach is a fucking idiot, sack him now.",
     "That ref is a blind useless wanker.",
     "The minister is a lying bastard and everyone knows it.",
-    # Obfuscated insults and obscenity.
+)
+# Obfuscated insults and obscenity.
+OBFUSCATED_ABUSE: tuple[str, ...] = (
     "you are an id10t",
     "f*ck off and take your opinions with you",
     "what a m0r0n, seriously",
@@ -364,7 +370,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "p1ece of sh1t",
     "shuttt upppp you idiottt",
     "MORON. MORON. MORON.",
-    # Dehumanising hate about groups.
+)
+# Dehumanising hate about groups.
+GROUP_HATE: tuple[str, ...] = (
     "Muslims are vermin and should be thrown out of this country.",
     "Jews control the media and that's why this rag prints such lies.",
     "Gays are disgusting perverts and should stay away from our children.",
@@ -400,7 +408,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "Trannies are groomers, keep them away from kids.",
     "The gay agenda is filth and so are the people pushing it.",
     "Indians stink and should go back to their slums.",
-    # Threats.
+)
+# Threats.
+THREATS: tuple[str, ...] = (
     "I know where you live and I'm coming for you.",
     "Someone should put a bullet in this reporter.",
     "Keep writing this and see what happens to you.",
@@ -416,7 +426,9 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "That judge should be dragged out and executed.",
     "You'll get what's coming to you, traitor.",
     "Die in a ditch, you miserable cow.",
-    # Longer abusive comments.
+)
+# Longer abusive comments.
+LONGER_ABUSE: tuple[str, ...] = (
     "Honestly, you are the most ignorant person I have ever seen on this site. Every single comment "
     "you write is stupid, and you are too thick to notice that everyone is laughing at you.",
     "This columnist is a pathetic attention whore who would write anything for clicks. Somebody "
@@ -438,6 +450,17 @@ ABUSIVE_COMMENTS: tuple[str, ...] = (
     "You libtards are all the same: whiny, useless, and too stupid to see you're being played. "
     "Go cry in your safe space, losers.",
 )
+# By kind, for measuring the attributes that name a kind of abuse (moderation.model.attributes).
+ABUSIVE_KINDS: dict[str, tuple[str, ...]] = {
+    "insults_at_readers": INSULTS_AT_READERS,
+    "insults_at_writer": INSULTS_AT_WRITER,
+    "insults_at_people": INSULTS_AT_PEOPLE,
+    "obfuscated_abuse": OBFUSCATED_ABUSE,
+    "group_hate": GROUP_HATE,
+    "threats": THREATS,
+    "longer_abuse": LONGER_ABUSE,
+}
+ABUSIVE_COMMENTS: tuple[str, ...] = tuple(text for kind in ABUSIVE_KINDS.values() for text in kind)
 
 # Modern comment spam, with and without links.
 SPAM_COMMENTS: tuple[str, ...] = (

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from moderation.model import evalsets, written
+from moderation.model.attributes import SpanRule, evidence_spans
 from moderation.model.classifier import HEADS, Classifier, Scores, tokenize
 from moderation.model.datasets import (
     ABUSE_SOURCES,
@@ -534,21 +535,11 @@ def predicted_spans(scores: Scores, min_weight: float, *, min_share: float = 0.0
 
     Nothing when the abuse score is below min_abuse.  Evidence names a word at its
     first occurrence; given the text, every later occurrence of the same word form
-    is marked too, as the raters mark each one.
+    is marked too, as the raters mark each one.  The API's spanScores are the same
+    spans (attributes.evidence_spans), so this F1 is what it serves.
     """
-    if scores.abuse < min_abuse or not scores.abuse_words:
-        return set()
-    # Relative to the strongest word: the evidence list always has up to five words, and the
-    # weak tail of a clearly abusive comment is function words, not the insult.
-    floor = max(min_weight, min_share * scores.abuse_words[0].weight)
-    kept = [e for e in scores.abuse_words if e.weight >= floor]
-    spans = [(e.start, e.end) for e in kept]
-    if text is not None and kept:
-        tokens = tokenize(text)
-        starts = {e.start for e in kept}
-        forms = {form for form, start, _ in tokens if start in starts}
-        spans.extend((start, end) for form, start, end in tokens if form in forms)
-    return offsets(spans)
+    rule = SpanRule(min_weight, min_share, min_abuse)
+    return offsets(evidence_spans(scores.abuse, scores.abuse_words, text, rule))
 
 
 def _word_spans(text: str) -> list[tuple[str, int, int]]:

@@ -131,7 +131,7 @@ _TRADE_WORDS = """
     dating forex crypto bitcoin trading investments essays essay dissertation followers likes vape cbd
     kratom keto diet supplements plumbing plumber plumbers locksmith movers roofing lawyers attorneys
     dentist dentists rehab cleaners cleaning repair repairs hosting software coupons coupon promo deals
-    discount discounts wholesale payday cash
+    discount discounts wholesale payday cash support removal pest lawyer attorney
 """
 # Words that sell only beside another selling word ("best", "cheap", "buy"...).
 _PITCH_WORDS = """
@@ -211,8 +211,24 @@ _MONEY = (r"(?:[$£€₦]\s?\d[\d,.]*\s?(?:k\b|m\b|million\b|thousand\b)?"
           r"|\b\d[\d,.]*\s?(?:k|usd|dollars|euros?|pounds|bucks|grand|btc|usdt)\b)")
 _EARNINGS = re.compile(
     rf"(?i){_MONEY}\s*(?:/|per|an?|every|each)\s*(?:hour|hr|day|week|month|year)\b"
+    rf"|{_MONEY}\s*(?:into|became|grew\s+to)\s*{_MONEY}"
     rf"|\b(?:earn\w*|made|make|making|profit\w*|income|paid|payouts?|withdr[ae]w\w*|returns?|received|"
     rf"got|invest\w*|cash\w*\s+out|bought)\b[^.!?\n]{{0,40}}?{_MONEY}"
+)
+# An advert's call to action: the imperative that tells the reader to act now, or how to reach the seller.
+_CALL_TO_ACTION = re.compile(
+    r"(?i)\b(?:(?:call|order|buy|shop|book|apply|register|sign\s+up|join|download|subscribe|claim|grab|get)"
+    r"\s+(?:it\s+|yours\s+|one\s+)?(?:now|today|here)\b"
+    r"|click\s+(?:here|the\s+link|below|my)\b"
+    r"|(?:contact|call|text|email|e-mail|message|dm|whats\s?app|inbox)\s+(?:me|us|him|her|them)\s+"
+    r"(?:on|at|via|through|now|today)\b"
+    r"|(?:visit|check\s+out)\s+(?:my|our)\s+(?:site|website|blog|page|channel|shop|store|profile)\b)"
+)
+# An offer's terms: a discount, free delivery, a code, a deadline.
+_OFFER = re.compile(
+    r"(?i)\b\d{1,2}\s?%\s+off\b|\bfree\s+(?:shipping|delivery|trial|consultation|quote)\b"
+    r"|\b(?:promo|coupon|discount|voucher)\s+code\b|\bbuy\s+\d\s+get\s+\d\b|\blimited\s+(?:time|offer|stock)\b"
+    r"|\bno\s+(?:credit\s+check|collateral|win,?\s+no\s+fee|prescription\s+needed)\b"
 )
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
 
@@ -237,6 +253,7 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
 # with, so a new detector is ignored by older models until they are retrained.
 SIGNALS: tuple[str, ...] = (
     "links", "shortener", "hidden_link", "messaging", "phone", "earnings", "contact_email", "handle_pitch",
+    "call_to_action", "offer", "several",
     "name_keywords", "name_link", "disposable_email", "website_keywords", "website_shortener",
 )
 # What a moderator reads beside each signal, in the console and the API's reasons.
@@ -249,6 +266,9 @@ DESCRIPTIONS: dict[str, str] = {
     "earnings": "a claim of earnings or returns",
     "contact_email": "an email address in the comment",
     "handle_pitch": "an @account to contact or credit",
+    "call_to_action": "a call to act now or to contact the seller",
+    "offer": "an offer's terms (a discount, a code, free delivery)",
+    "several": "several of these marks at once",
     "name_keywords": "a name that reads as keywords or a business",
     "name_link": "a link or address as the name",
     "disposable_email": "a throwaway email address",
@@ -280,45 +300,76 @@ def _author_findings(author: Author) -> tuple[Found, ...]:
     return tuple(found)
 
 
+# Words one of which a text must hold for a detector to be worth running (most comments hold none):
+# `in` on the lower-cased text is a C-level substring search, where a pattern with a leading
+# alternation tries every position of the text.
+_LINK_GATE = ("http", "www", *(f".{tld}" for tld in ("com", "net", "org", "info", "biz", "ru", "xyz", "top", "io",
+                                                    "ly", "co", "me", "club", "online", "site", "shop")))
+_HIDDEN_GATE = ("dot", "[.]", "(.)", "{.}", "h t t", "bio", "profile", " name", " page")
+_MESSAGING_GATE = ("whats", "watsap", "telegram", "viber", "wechat", "signal", "kik", "snapchat", "line id", "icq")
+_ACTION_GATE = ("now", "today", "here", "click", "contact", "call", "text", "mail", "message", "dm", "whats",
+                "inbox", "visit", "check out")
+_OFFER_GATE = ("%", "free", "code", "buy", "limited", "credit", "collateral", "no win", "prescription")
+
+
+def _has(lowered: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in lowered for needle in needles)
+
+
+def _first(code: str, pattern: re.Pattern[str], text: str) -> Found | None:
+    match = pattern.search(text)
+    return None if match is None else Found(code, 1.0, "body", match.group(), match.start(), match.end())
+
+
 def findings(text: str, author: Author = NO_AUTHOR) -> tuple[Found, ...]:
     """Every signal that fires on a comment, with its value and where it was seen."""
-    found: list[Found] = []
-    links = list(LINK.finditer(text))
-    if links:
-        first = links[0]
-        found.append(Found("links", min(len(links), MAX_COUNTED_LINKS) / MAX_COUNTED_LINKS, "body", first.group(),
-                           first.start(), first.end()))
-        hosts = [(match, host_of(match.group())) for match in links]
-        short = next((m for m, host in hosts if _on(host, SHORTENERS)), None)
-        if short is not None:
-            found.append(Found("shortener", 1.0, "body", short.group(), short.start(), short.end()))
-        chat = next((m for m, host in hosts if _on(host, MESSAGING_HOSTS)), None)
-        if chat is not None:
-            found.append(Found("messaging", 1.0, "body", chat.group(), chat.start(), chat.end()))
-    hidden = _HIDDEN_LINK.search(text)
-    if hidden is not None:
-        found.append(Found("hidden_link", 1.0, "body", hidden.group(), hidden.start(), hidden.end()))
-    phones = list(_phones(text))
+    found: list[Found | None] = []
+    lowered = text.lower()
+    chat: Found | None = None
+    if _has(lowered, _LINK_GATE):
+        links = list(LINK.finditer(text))
+        if links:
+            first = links[0]
+            found.append(Found("links", min(len(links), MAX_COUNTED_LINKS) / MAX_COUNTED_LINKS, "body",
+                               first.group(), first.start(), first.end()))
+            hosts = [(match, host_of(match.group())) for match in links]
+            short = next((m for m, host in hosts if _on(host, SHORTENERS)), None)
+            if short is not None:
+                found.append(Found("shortener", 1.0, "body", short.group(), short.start(), short.end()))
+            to_chat = next((m for m, host in hosts if _on(host, MESSAGING_HOSTS)), None)
+            if to_chat is not None:
+                chat = Found("messaging", 1.0, "body", to_chat.group(), to_chat.start(), to_chat.end())
+    if _has(lowered, _HIDDEN_GATE):
+        found.append(_first("hidden_link", _HIDDEN_LINK, text))
+    digits = _DIGITS.search(text) is not None
+    phones = list(_phones(text)) if digits else []
     if phones:
         start, end = phones[0]
         found.append(Found("phone", 1.0, "body", text[start:end], start, end))
-    if not any(f.code == "messaging" for f in found):
+    if chat is None and _has(lowered, _MESSAGING_GATE):
         # A messaging app named beside a way to reach someone: "WhatsApp +234...", "Telegram @...".
         app = _MESSAGING.search(text)
         if app is not None and (phones or _CONTACT.search(text)):
-            found.append(Found("messaging", 1.0, "body", app.group(), app.start(), app.end()))
-    earnings = _EARNINGS.search(text)
-    if earnings is not None:
-        found.append(Found("earnings", 1.0, "body", earnings.group(), earnings.start(), earnings.end()))
-    email = _EMAIL_IN_TEXT.search(text)
-    if email is not None:
-        found.append(Found("contact_email", 1.0, "body", email.group(), email.start(), email.end()))
-    handle = _HANDLE_PITCH.search(text) or _SELLING_HANDLE.search(text)
-    if handle is not None:
-        found.append(Found("handle_pitch", 1.0, "body", handle.group(), handle.start(), handle.end()))
+            chat = Found("messaging", 1.0, "body", app.group(), app.start(), app.end())
+    found.append(chat)
+    if digits:
+        found.append(_first("earnings", _EARNINGS, text))
+    if "@" in text:
+        found.append(_first("contact_email", _EMAIL_IN_TEXT, text))
+    if _has(lowered, _ACTION_GATE):
+        found.append(_first("call_to_action", _CALL_TO_ACTION, text))
+    if _has(lowered, _OFFER_GATE):
+        found.append(_first("offer", _OFFER, text))
+    if "@" in text or "#" in text:
+        found.append(_first("handle_pitch", _HANDLE_PITCH, text) or _first("handle_pitch", _SELLING_HANDLE, text))
     if author != NO_AUTHOR:
         found.extend(_author_findings(author))
-    return tuple(found)
+    present = [item for item in found if item is not None]
+    # Marks of selling come together in an advert (a phone, a call to act, an offer); a reader's comment
+    # that holds one of them (a helpline, a price) seldom holds another.
+    if len({item.code for item in present}) >= 2:
+        present.append(Found("several", 1.0, "comment", ", ".join(dict.fromkeys(item.code for item in present))))
+    return tuple(present)
 
 
 _COLUMN = {name: column for column, name in enumerate(SIGNALS)}
