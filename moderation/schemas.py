@@ -346,11 +346,10 @@ class Evidence(BaseModel):
 
 
 class SignalEvidence(BaseModel):
-    """Spam evidence outside the words, read from one form field (a span of it when the field is the body),
-    or from the comment as a whole (`several` marks at once)."""
+    """Spam evidence outside the words, read from one form field (a span of it when the field is the body)."""
 
     code: str
-    field: Literal["body", "name", "email", "website", "comment"]
+    field: Literal["body", "name", "email", "website"]
     text: str
     weight: float
     start: int = 0

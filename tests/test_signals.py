@@ -60,7 +60,7 @@ def test_names_people_use_are_not_adverts(name: str) -> None:
 
 def test_author_signals_fire_on_throwaway_addresses_and_selling_websites() -> None:
     spammy = Author("cheap airline flights", "x7781@mailinator.com", "https://cheap-flights-deals.example.com/")
-    assert codes("I like your post", spammy) == {"name_keywords", "disposable_email", "website_keywords", "several"}
+    assert codes("I like your post", spammy) == {"name_keywords", "disposable_email", "website_keywords"}
     assert codes("Nice", Author("Jo", "jo@example.org", "https://bit.ly/abc")) == {"website_shortener"}
     assert "name_link" in codes("Nice", Author("www.royal-example.com", "", ""))
     # The domain alone is enough: decisions keep no more of an address than that.

@@ -253,7 +253,7 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
 # with, so a new detector is ignored by older models until they are retrained.
 SIGNALS: tuple[str, ...] = (
     "links", "shortener", "hidden_link", "messaging", "phone", "earnings", "contact_email", "handle_pitch",
-    "call_to_action", "offer", "several",
+    "call_to_action", "offer",
     "name_keywords", "name_link", "disposable_email", "website_keywords", "website_shortener",
 )
 # What a moderator reads beside each signal, in the console and the API's reasons.
@@ -268,7 +268,6 @@ DESCRIPTIONS: dict[str, str] = {
     "handle_pitch": "an @account to contact or credit",
     "call_to_action": "a call to act now or to contact the seller",
     "offer": "an offer's terms (a discount, a code, free delivery)",
-    "several": "several of these marks at once",
     "name_keywords": "a name that reads as keywords or a business",
     "name_link": "a link or address as the name",
     "disposable_email": "a throwaway email address",
@@ -364,12 +363,7 @@ def findings(text: str, author: Author = NO_AUTHOR) -> tuple[Found, ...]:
         found.append(_first("handle_pitch", _HANDLE_PITCH, text) or _first("handle_pitch", _SELLING_HANDLE, text))
     if author != NO_AUTHOR:
         found.extend(_author_findings(author))
-    present = [item for item in found if item is not None]
-    # Marks of selling come together in an advert (a phone, a call to act, an offer); a reader's comment
-    # that holds one of them (a helpline, a price) seldom holds another.
-    if len({item.code for item in present}) >= 2:
-        present.append(Found("several", 1.0, "comment", ", ".join(dict.fromkeys(item.code for item in present))))
-    return tuple(present)
+    return tuple(item for item in found if item is not None)
 
 
 _COLUMN = {name: column for column, name in enumerate(SIGNALS)}

@@ -25,6 +25,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from moderation.model import signals, written
+from moderation.model.attributes import format_table as format_attributes
+from moderation.model.attributes import measure_attributes
 from moderation.model.classifier import (
     ARTIFACT_FORMAT,
     CHAR_NGRAMS,
@@ -405,6 +407,7 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     provisional = Classifier(model, {"rows": _row_counts(examples)})
     metrics["news_comments_by_threshold"] = news_comment_sweep(provisional)
     metrics["evaluation"] = evaluate(provisional, data_dir, ours_loso=metrics["cross_source"])
+    metrics["attributes"] = measure_attributes(provisional, data_dir)
 
     files = source_files(data_dir)
     metadata = write_artifact(model, Path(out_path), {
@@ -685,6 +688,18 @@ def model_card(metadata: dict[str, Any]) -> str:
     # The evaluation report's own title is replaced, and its sections sit one level down in the card.
     body = [f"#{line}" if line.startswith("## ") else line for line in report[1:]]
     lines += ["", "## Evaluation report (`moderation evaluate`, same run)", "", *body]
+    if "attributes" in metrics:
+        lines += [
+            "## Perspective attributes (`POST /v1alpha1/comments:analyze`)",
+            "",
+            "What backs each attribute the Perspective-compatible API serves, and what it measures on the written "
+            "sets and the public sets (`moderation.model.attributes.measure_attributes`, same run; "
+            "`docs/MIGRATING.md` says how to read them). An attribute below its serving bar would answer 400, "
+            "as Perspective does for one it does not know.",
+            "",
+            format_attributes(metrics["attributes"]),
+            "",
+        ]
     lines += [
         "## Limits and caveats",
         "",
