@@ -36,14 +36,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from api.learning_curve import plot as learning_plot
 from api.limits import client_ip, limiter
 from api.services import services
 from api.views import review_items
-from moderation.keys import QUEUES
+from moderation import learn as learning
+from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.model import signals
 from moderation.moderators import Moderator
+from moderation.registry import ModelRegistry, UnknownModel
 from moderation.schemas import DecisionIn, RejectReason, article_id_or_none, is_comment_id
-from moderation.store import Conflict, NotFound
+from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -74,7 +77,8 @@ REASON_LABELS = {
 }
 SIGNAL_DESCRIPTIONS = signals.DESCRIPTIONS
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
-CLAIMABLE = ("pending", "reported")
+CLAIMABLE = SCORED_QUEUES
+SORT_LABELS = {"arrival": "Oldest first", "uncertain": "Nearest the threshold first"}
 CONFLICT_DECIDED = "Another moderator decided this comment first."
 
 
@@ -163,6 +167,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "csrf_token": csrf_token,
         "queue_labels": QUEUE_LABELS,
+        "sort_labels": SORT_LABELS,
         "reason_labels": REASON_LABELS,
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
         "moderator": g.get("moderator"),
@@ -353,13 +358,20 @@ def queue() -> Any:
     problems = []
     if typed is not None and article is None:
         problems.append("An article id is printable text (a slug, a page path or a URL) of at most 2,048 characters.")
+    sort = request.args.get("sort") or "arrival"
+    if sort not in SORT_LABELS:
+        abort(400, "Unknown order.")
+    if name not in SCORED_QUEUES:
+        sort = "arrival"  # the other queues hold decided comments: oldest first only
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not is_comment_id(cursor):
+    if cursor is not None and not (UNCERTAIN_CURSOR.match(cursor) if sort == "uncertain" else is_comment_id(cursor)):
         cursor = None
     records, next_cursor = services().store.queue_page(
-        name, cursor, PAGE_SIZE, article_id=article, reason=reason
+        name, cursor, PAGE_SIZE, article_id=article, reason=reason,
+        sort=sort, policy=services().policies.load() if sort == "uncertain" else None,
     )
-    filters = {"queue": name, "reason": reason or "", "article": article or ""}
+    filters = {"queue": name, "reason": reason or "", "article": article or "",
+               "sort": sort if sort != "arrival" else ""}
     return render_template(
         "console/queue.html",
         view="queue",
@@ -383,7 +395,8 @@ def batch() -> Any:
         "console/queue.html",
         view="batch",
         queue=session.get("batch_queue", "pending"),
-        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": ""},
+        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": "",
+                 "sort": session.get("batch_sort", "")},
         filter_problems=[],
         items=items,
         counts=_counts(),
@@ -404,10 +417,15 @@ def claim() -> Any:
     except ValueError:
         limit = 10
     limit = min(max(limit, 1), max(BATCH_SIZES))
+    sort = request.form.get("sort") or "arrival"
+    if sort not in SORT_LABELS:
+        abort(400, "Unknown order.")
     lease = int(current_app.config["LEASE_SECONDS"])
-    ids = services().store.claim(g.moderator.name, name, limit, lease)
+    policy = services().policies.load() if sort == "uncertain" else None
+    ids = services().store.claim(g.moderator.name, name, limit, lease, sort=sort, policy=policy)
     session["batch"] = ids
     session["batch_queue"] = name
+    session["batch_sort"] = sort if sort != "arrival" else ""
     if ids:
         until = datetime.fromtimestamp(time.time() + lease, UTC).strftime("%H:%M UTC")
         flash(f"You claimed {len(ids)} comment{'s' if len(ids) != 1 else ''} until {until}.", "success")
@@ -593,6 +611,87 @@ def author(author_key: str) -> Any:
         next_url=url_for("console.author", author_key=author_key, cursor=next_cursor) if next_cursor else None,
         here=request.full_path.rstrip("?"),
     )
+
+
+# -- the model (admins) ----------------------------------------------------------------------------
+
+
+VERDICT_LABELS = {
+    "promoted": "Promoted",
+    "shadow": "Kept in shadow",
+    "unchanged": "Unchanged",
+    "skipped": "Skipped",
+    "failed": "Failed",
+}
+
+
+def _admins_only() -> None:
+    if not g.moderator.is_admin:
+        abort(403, "The model page is for admins.")
+
+
+def _version_rows(registry: ModelRegistry) -> list[dict[str, Any]]:
+    rows = []
+    for entry in reversed(registry.versions()):
+        try:
+            metadata = registry.metadata(entry["version"])
+        except UnknownModel:
+            continue
+        adapted = bool(metadata.get("base"))
+        rows.append({
+            **entry,
+            "registered_display": when(entry.get("registered_at")),
+            "kind": f"{metadata.get('base')} adapted to this site's decisions" if adapted else metadata.get("name", ""),
+            "decisions": metadata.get("decisions") if adapted else None,
+        })
+    return rows
+
+
+@bp.get("/model")
+def model() -> Any:
+    _admins_only()
+    found = services()
+    registry = found.registry
+    live, shadow = registry.pointers()
+    recorded = learning.runs(found.redis, found.store.keys, 50)
+    history = [entry for entry in found.policies.audit(200) if entry.get("event", "").startswith("model_")][:10]
+    return render_template(
+        "console/model.html",
+        view="model",
+        shipped=found.models.shipped.version,
+        live=live,
+        shadow=shadow,
+        previous=registry.previous() if live else None,
+        versions=_version_rows(registry),
+        runs=[{**run, "at_display": when(run.get("at")), "verdict_label": VERDICT_LABELS.get(run["verdict"],
+               run["verdict"])} for run in recorded],
+        curve=learning_plot(learning.learning_curve(recorded)),
+        history=[{**entry, "at_display": when(entry.get("at"))} for entry in history],
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+    )
+
+
+@bp.post("/model/promote")
+def promote_model() -> Any:
+    _admins_only()
+    version = request.form.get("version", "")
+    try:
+        services().registry.promote(version, g.moderator.name)
+    except UnknownModel:
+        flash("No registered model has that version.", "error")
+    else:
+        flash(f"{version} is live; every server switches to it within seconds.", "success")
+    return redirect(url_for("console.model"), 303)
+
+
+@bp.post("/model/rollback")
+def rollback_model() -> Any:
+    _admins_only()
+    target = services().registry.rollback(g.moderator.name)
+    flash(f"Rolled back: {target or 'the shipped model'} is live again; every server switches within seconds.",
+          "success")
+    return redirect(url_for("console.model"), 303)
 
 
 def queue_url(**filters: str) -> str:

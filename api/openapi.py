@@ -67,8 +67,11 @@ def _path(name: str, pattern: str | None = None) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+def _query(name: str, schema: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    param = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
 
 
 def build() -> dict[str, Any]:
@@ -104,14 +107,25 @@ def build() -> dict[str, Any]:
             params=[comment_id], extra_errors={**not_found, "415": _problem("Wrong content type")},
         )},
         "/v1/review/queue": {"get": _op(
-            "A review queue, oldest first", {"200": _json(s.QueuePage)}, secured=True,
+            "A review queue, oldest first or nearest the hold thresholds first", {"200": _json(s.QueuePage)},
+            secured=True,
             params=[_query("queue", {"type": "string", "enum": ["pending", "reported", "rejected", "approved"]}),
                     _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN,
                                            "maxLength": s.ARTICLE_ID_MAX}),
-                    _query("reason", {"type": "string"}), cursor, limit],
+                    _query("reason", {"type": "string"}),
+                    _query("sort", {"type": "string", "enum": ["arrival", "uncertain"], "default": "arrival"},
+                           "`arrival`: oldest first. `uncertain` (pending and reported queues): the comments whose "
+                           "nearer score (spam or abuse) lies closest to the policy's hold threshold for it "
+                           "first, ties oldest first; a moderator's decision on those teaches a young model "
+                           "most. The order follows policy changes at once."),
+                    _query("cursor", {"type": "string", "anyOf": [{"pattern": s.COMMENT_ID_PATTERN},
+                                                                  {"pattern": s.UNCERTAIN_CURSOR_PATTERN}]},
+                           "`next_cursor` of the previous page, read with the same `sort`"),
+                    limit],
         )},
         "/v1/review/claim": {"post": _op(
-            "Lease unclaimed items to the caller", {"200": _json(s.ClaimResult)}, body=s.ClaimIn, secured=True,
+            "Lease unclaimed items to the caller, oldest first or (`sort: uncertain`) nearest the hold "
+            "thresholds first", {"200": _json(s.ClaimResult)}, body=s.ClaimIn, secured=True,
         )},
         "/v1/review/{comment_id}/decision": {"post": _op(
             "Approve or reject one comment", {"200": _json(s.DecisionResult)}, body=s.DecisionIn,

@@ -12,7 +12,7 @@ from api.inputs import article_query, parse, query_int, raw_input
 from api.problems import ProblemError, invalid, problem
 from api.services import services
 from api.views import review_items
-from moderation.keys import QUEUES
+from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.schemas import (
     BulkDecisionIn,
     ClaimIn,
@@ -20,7 +20,7 @@ from moderation.schemas import (
     FieldError,
     is_comment_id,
 )
-from moderation.store import Conflict, NotFound
+from moderation.store import SORTS, UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("review", __name__, url_prefix="/v1/review")
 
@@ -42,13 +42,19 @@ def queue() -> Response:
     if name not in QUEUES:
         raise _bad("queue", f"must be one of {', '.join(QUEUES)}")
     article_id = article_query("article_id")
+    sort = request.args.get("sort", "arrival")
+    if sort not in SORTS:
+        raise _bad("sort", f"must be one of {', '.join(SORTS)}")
+    if sort == "uncertain" and name not in SCORED_QUEUES:
+        raise _bad("sort", f"uncertain applies to the {' and '.join(SCORED_QUEUES)} queues")
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not is_comment_id(cursor):
-        raise _bad("cursor", "is not a cursor from this API")
+    if cursor is not None and not (UNCERTAIN_CURSOR.match(cursor) if sort == "uncertain" else is_comment_id(cursor)):
+        raise _bad("cursor", "is not a cursor from this API for this order")
     limit = query_int("limit", 25, 1, 200)
     store = services().store
     records, next_cursor = store.queue_page(
-        name, cursor, limit, article_id=article_id, reason=request.args.get("reason") or None
+        name, cursor, limit, article_id=article_id, reason=request.args.get("reason") or None,
+        sort=sort, policy=services().policies.load() if sort == "uncertain" else None,
     )
     return jsonify(queue=name, items=review_items(store, records), next_cursor=next_cursor)
 
@@ -59,7 +65,8 @@ def claim() -> Response:
     wanted = parse(ClaimIn, raw_input(allow_empty=True))
     lease = int(current_app.config["LEASE_SECONDS"])
     store = services().store
-    ids = store.claim(g.moderator.name, wanted.queue, wanted.limit, lease)
+    policy = services().policies.load() if wanted.sort == "uncertain" else None
+    ids = store.claim(g.moderator.name, wanted.queue, wanted.limit, lease, sort=wanted.sort, policy=policy)
     return jsonify(lease_seconds=lease, items=review_items(store, store.get_many(ids)))
 
 

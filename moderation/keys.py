@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass
 
 QUEUES = ("pending", "reported", "rejected", "approved")
+# The queues moderators claim from, which keep an index of their items' scores (see `Keys.queue_scores`).
+SCORED_QUEUES = ("pending", "reported")
+HEADS = ("spam", "abuse")
 # The braces are a Redis Cluster hash tag: every key lands in one slot, so each Lua script and
 # transaction, which must see all of a comment's keys at once, also runs on a cluster.
 DEFAULT_PREFIX = "{mod}:"
@@ -37,6 +40,33 @@ class Keys:
 
     def queue(self, name: str) -> str:
         return f"{self.prefix}queue:{name}"
+
+    def queue_scores(self, name: str, head: str) -> str:
+        """One head's scores of a queue's items, as members '<score in millionths, 7 digits>:<id>' at score 0.
+
+        Lexical order is then (score, id), so `sort=uncertain` walks outward from any threshold with
+        ZRANGEBYLEX, and a policy change needs no reindexing.
+        """
+        return f"{self.prefix}queue:{name}:by-{head}"
+
+    def scored_queue_keys(self, name: str) -> list[str]:
+        """The score indexes of one queue, spam's then abuse's."""
+        return [self.queue_scores(name, head) for head in HEADS]
+
+    @property
+    def queue_scores_built(self) -> str:
+        """Set once the score indexes hold the items queued before they existed."""
+        return f"{self.prefix}queue-scores-built"
+
+    @property
+    def learn_runs(self) -> str:
+        """Each `moderation learn` run: when, the decisions, the figures, the verdict (a capped stream)."""
+        return f"{self.prefix}learn-runs"
+
+    @property
+    def learn_lock(self) -> str:
+        """Held by the one `moderation learn` that is running, with a TTL renewed while it runs."""
+        return f"{self.prefix}learn-lock"
 
     def author(self, author_key: str) -> str:
         return f"{self.prefix}author:{author_key}"

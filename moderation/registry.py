@@ -50,6 +50,7 @@ class ModelRegistry:
         self.keys = keys or Keys()
         self.cache_dir = cache_dir or Path(tempfile.gettempdir()) / "moderation-models"
         self._pointer = redis.register_script(lua_script("model_pointer.lua"))
+        self._forget = redis.register_script(lua_script("model_forget.lua"))
 
     def _key(self, version: str) -> str:
         return f"{self.keys.prefix}model:{version}"
@@ -88,6 +89,23 @@ class ModelRegistry:
         pipe.get(self.keys.prefix + "model-shadow")
         live, shadow = pipe.execute()
         return live or None, shadow or None
+
+    def history(self) -> list[str]:
+        """The versions rollbacks would return to, most recent first."""
+        return cast(list[str], self.redis.lrange(self.keys.prefix + "model-history", 0, -1))
+
+    def forget(self, version: str, actor: str) -> bool:
+        """Delete a version that is neither live nor in shadow (False if it is); rollbacks no longer return to it."""
+        prefix = self.keys.prefix
+        return bool(self._forget(
+            keys=[self._key(version), prefix + "models", prefix + "model-live", prefix + "model-shadow",
+                  prefix + "model-history", self.keys.policy_audit],
+            args=[version, actor, now_iso()],
+        ))
+
+    def previous(self) -> str | None:
+        """The version a rollback would make live (None: the shipped model)."""
+        return cast(str | None, self.redis.lindex(self.keys.prefix + "model-history", 0))
 
     def _require(self, version: str) -> None:
         if not self.redis.exists(self._key(version)):

@@ -111,7 +111,7 @@ class Rescorer:
         self.job_key = f"{prefix}job:{self.job}"
         self.leases_key = f"{self.job_key}:leases"
         self._claim = store.redis.register_script(lua_script("rescore_claim.lua"))
-        self._apply = store.redis.register_script(lua_script("rescore_apply.lua"))
+        self._apply = store.redis.register_script(lua_script("rescore_apply.lua", "queue_scores.lua"))
         self._fetch = store.redis.register_script(lua_script("rescore_read.lua"))
 
     def reset(self) -> None:
@@ -233,7 +233,8 @@ class Rescorer:
         """Run the apply script for one batch (in the writer thread) and count what it did."""
         k = self.store.keys
         rescored, _moved, human, raced = self._apply(
-            keys=[k.queue("pending"), k.queue("rejected"), k.events, k.stats, self.job_key, self.leases_key],
+            keys=[k.queue("pending"), k.queue("rejected"), k.events, k.stats, self.job_key, self.leases_key,
+                  *k.scored_queue_keys("pending"), k.queue("reported"), *k.scored_queue_keys("reported")],
             args=args,
         )
         report.rescored += int(rescored)

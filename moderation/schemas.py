@@ -44,6 +44,10 @@ QueueName = Literal["pending", "reported", "rejected", "approved"]
 ReportReason = Literal["spam", "abuse", "off_topic", "other"]
 RejectReason = Literal["spam", "abuse", "off_topic", "personal_data", "other"]
 PosterStatus = Literal["published", "pending"]
+# `arrival`: oldest first. `uncertain`: scores nearest the policy's hold thresholds first (pending and
+# reported queues), the decisions that teach a young model most.
+QueueSort = Literal["arrival", "uncertain"]
+UNCERTAIN_CURSOR_PATTERN = r"^\d{7}:[0-9A-HJKMNP-TV-Z]{26}$"
 
 
 def _normalise(value: Any) -> Any:
@@ -285,10 +289,18 @@ class BulkDecisionIn(_Input):
 
 
 class ClaimIn(_Input):
-    """How many items to lease, and from which queue."""
+    """How many items to lease, from which queue, in which order."""
 
     limit: int = Field(default=10, ge=1, le=100)
     queue: QueueName = "pending"
+    sort: QueueSort = "arrival"
+
+    @field_validator("sort")
+    @classmethod
+    def _uncertain_where_scored(cls, value: str, info: ValidationInfo) -> str:
+        if value == "uncertain" and info.data.get("queue") not in ("pending", "reported"):
+            raise ValueError("uncertain applies to the pending and reported queues")
+        return value
 
 
 # Responses: built through these models, so the description cannot drift from what is sent.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -12,8 +14,8 @@ from redis import Redis
 from ulid import ULID
 
 from moderation.comments import NewComment, now_iso, ulid_ms
-from moderation.keys import QUEUES, Keys
-from moderation.policy import Assessment, Decision
+from moderation.keys import QUEUES, SCORED_QUEUES, Keys
+from moderation.policy import Assessment, Decision, Policy
 from moderation.redis_client import ReadQueue
 
 EVENTS_MAXLEN = 1_000_000
@@ -22,10 +24,23 @@ IDEMPOTENCY_TTL = 24 * 3600
 SCAN_LIMIT = 5000
 # What an article page shows of a comment; published_page reads only these (HMGET, not HGETALL).
 PUBLIC_FIELDS = ("id", "parent_id", "name", "website", "body", "created_at")
+# Queue orders: arrival (oldest first), or uncertain (scores nearest the policy's hold thresholds first).
+SORTS = ("arrival", "uncertain")
+# The score indexes (and so `sort=uncertain`) keep scores in millionths, as the comment hash stores them.
+SCORE_UNIT = 1_000_000
+UNCERTAIN_CURSOR = re.compile(r"^(\d{7}):([0-9A-HJKMNP-TV-Z]{26})$")
 
 
-def lua_script(name: str) -> str:
-    return resources.files("moderation").joinpath("lua", name).read_text()
+def millionths(score: float) -> int:
+    """A score or threshold in the whole millionths the score indexes hold (as queue_scores.lua rounds)."""
+    return math.floor(score * SCORE_UNIT + 0.5)
+
+
+def lua_script(name: str, *libraries: str) -> str:
+    """A script's source, after the shared files whose local functions it calls."""
+    folder = resources.files("moderation").joinpath("lua")
+    shared = "".join(folder.joinpath(library).read_text() + "\n" for library in libraries)
+    return shared + folder.joinpath(name).read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +81,13 @@ class CommentStore:
     def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
         self.redis = redis
         self.keys = keys or Keys()
-        self._submit = redis.register_script(lua_script("submit.lua"))
-        self._claim = redis.register_script(lua_script("claim.lua"))
-        self._decide = redis.register_script(lua_script("decide.lua"))
-        self._report = redis.register_script(lua_script("report.lua"))
+        self._submit = redis.register_script(lua_script("submit.lua", "queue_scores.lua"))
+        self._claim = redis.register_script(lua_script("claim.lua", "uncertain.lua"))
+        self._decide = redis.register_script(lua_script("decide.lua", "queue_scores.lua"))
+        self._report = redis.register_script(lua_script("report.lua", "queue_scores.lua"))
+        self._uncertain_page = redis.register_script(lua_script("queue_uncertain.lua", "uncertain.lua"))
+        self._build_scores = redis.register_script(lua_script("queue_scores_build.lua", "queue_scores.lua"))
+        self._scores_built = False
         self._erase = redis.register_script(lua_script("erase.lua"))
         self._purge_origins = redis.register_script(lua_script("purge_origins.lua"))
 
@@ -186,6 +204,7 @@ class CommentStore:
                 k.origins,
                 k.all_comments,
                 k.author_articles(comment.author_key),
+                *k.scored_queue_keys("pending"),
             ],
             args=[
                 comment.id,
@@ -204,6 +223,8 @@ class CommentStore:
                 # ensure_ascii=False: text goes as UTF-8, as it did as separate arguments.
                 json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
                 burst_window * 1000,
+                spam,
+                abuse,
             ],
         )
         outcome = result[0]
@@ -259,32 +280,89 @@ class CommentStore:
         *,
         article_id: str | None = None,
         reason: str | None = None,
+        sort: str = "arrival",
+        policy: Policy | None = None,
     ) -> tuple[list[dict[str, str]], str | None]:
-        """A queue's items, oldest first, optionally only one article's or one reason's."""
+        """A queue's items, oldest first (or nearest the policy's hold thresholds first), optionally
+        only one article's or one reason's."""
         if queue not in QUEUES:
             raise ValueError(queue)
-        key = self.keys.queue(queue)
         if not article_id and not reason:
-            ids, next_cursor = self._page(key, cursor, limit)
-            return self.get_many(ids), next_cursor
-        items: list[dict[str, str]] = []
+            entries, next_cursor = self._walk(queue, sort, policy, cursor, limit)
+            return [record for _, record in entries], next_cursor
+        items: list[tuple[str, dict[str, str]]] = []
         scanned = 0
-        while len(items) <= limit and scanned < SCAN_LIMIT:
-            ids, more = self._page(key, cursor, 200)
-            scanned += len(ids)
-            for record in self.get_many(ids):
+        resume = None
+        while len(items) <= limit:
+            entries, more = self._walk(queue, sort, policy, cursor, 200)
+            scanned += len(entries)
+            for position, record in entries:
                 if article_id and record.get("article_id") != article_id:
                     continue
                 if reason and reason not in record.get("reason_codes", "").split(","):
                     continue
-                items.append(record)
+                items.append((position, record))
             if not more:
                 break
             cursor = more
+            if scanned >= SCAN_LIMIT:
+                # A scan stopped by SCAN_LIMIT hands back where it got to, so the caller can go on.
+                resume = more
+                break
         if len(items) > limit:
-            return items[:limit], items[limit - 1]["id"]
-        # A scan stopped by SCAN_LIMIT hands back where it got to, so the caller can go on.
-        return items, (cursor if scanned >= SCAN_LIMIT else None)
+            return [record for _, record in items[:limit]], items[limit - 1][0]
+        return [record for _, record in items], resume
+
+    def _walk(self, queue: str, sort: str, policy: Policy | None, cursor: str | None,
+              count: int) -> tuple[list[tuple[str, dict[str, str]]], str | None]:
+        """Up to `count` of a queue's items after `cursor` in the given order, each with its own cursor,
+        and the cursor to go on from (None at the end)."""
+        if sort == "arrival":
+            ids, more = self._page(self.keys.queue(queue), cursor, count)
+            return [(record["id"], record) for record in self.get_many(ids)], more
+        if sort != "uncertain" or queue not in SCORED_QUEUES:
+            raise ValueError(f"sort {sort!r} on queue {queue!r}")
+        if policy is None:
+            raise ValueError("sort=uncertain needs the policy's hold thresholds")
+        self.ensure_queue_scores()
+        after_distance, after_id = "", ""
+        if cursor:
+            match = UNCERTAIN_CURSOR.match(cursor)
+            if match is None:
+                raise ValueError(f"not an uncertain-order cursor: {cursor!r}")
+            after_distance, after_id = str(int(match.group(1))), match.group(2)
+        reply: list[str] = self._uncertain_page(
+            keys=self.keys.scored_queue_keys(queue),
+            args=[self.keys.prefix, millionths(policy.spam_hold), millionths(policy.abuse_hold),
+                  after_distance, after_id, count + 1, SCAN_LIMIT],
+        )
+        *found, stopped_distance, stopped_id = reply
+        positions = [(found[i], f"{int(found[i + 1]):07d}:{found[i]}") for i in range(0, len(found), 2)]
+        more = positions[count - 1][1] if len(positions) > count else None
+        if more is None and stopped_id:
+            more = f"{int(stopped_distance):07d}:{stopped_id}"
+        positions = positions[:count]
+        pipe = self.redis.pipeline(transaction=False)
+        for comment_id, _ in positions:
+            pipe.hgetall(self.keys.comment(comment_id))
+        records = pipe.execute()
+        return [(position, record) for (_, position), record in zip(positions, records, strict=True) if record], more
+
+    def ensure_queue_scores(self) -> None:
+        """Index the scores of items queued before the score indexes existed (once per database)."""
+        if self._scores_built:
+            return
+        if not self.redis.exists(self.keys.queue_scores_built):
+            for queue in SCORED_QUEUES:
+                cursor = "-"
+                while True:
+                    last = self._build_scores(keys=[self.keys.queue(queue), *self.keys.scored_queue_keys(queue)],
+                                              args=[self.keys.prefix, cursor, 500])
+                    if not last:
+                        break
+                    cursor = "(" + str(last)
+            self.redis.set(self.keys.queue_scores_built, now_iso())
+        self._scores_built = True
 
     def history(self, comment_id: str) -> list[tuple[str, dict[str, str]]]:
         """Every event of one comment, oldest first."""
@@ -317,7 +395,8 @@ class CommentStore:
         """Count a reader's report and queue the comment for review; NotFound unless published."""
         k = self.keys
         result = self._report(
-            keys=[k.comment(comment_id), k.queue("reported"), k.audit(comment_id), k.events, k.stats],
+            keys=[k.comment(comment_id), k.queue("reported"), k.audit(comment_id), k.events, k.stats,
+                  *k.scored_queue_keys("reported")],
             args=[comment_id, reason, note, now_iso(), EVENTS_MAXLEN],
         )
         if result[0] != "ok":
@@ -326,13 +405,23 @@ class CommentStore:
 
     # -- moderators -----------------------------------------------------------------------------
 
-    def claim(self, moderator: str, queue: str, limit: int, lease_seconds: int) -> list[str]:
-        """Lease up to `limit` free items of `queue` to `moderator`; returns their ids."""
+    def claim(self, moderator: str, queue: str, limit: int, lease_seconds: int, *, sort: str = "arrival",
+              policy: Policy | None = None) -> list[str]:
+        """Lease up to `limit` free items of `queue` to `moderator`, oldest first or (sort 'uncertain')
+        nearest the policy's hold thresholds first; returns their ids."""
         if queue not in QUEUES:
             raise ValueError(queue)
+        holds: list[int] = []
+        if sort == "uncertain":
+            if queue not in SCORED_QUEUES or policy is None:
+                raise ValueError(f"sort=uncertain needs a policy and one of {SCORED_QUEUES}")
+            self.ensure_queue_scores()
+            holds = [millionths(policy.spam_hold), millionths(policy.abuse_hold)]
+        elif sort != "arrival":
+            raise ValueError(sort)
         now_ms = int(time.time() * 1000)
         ids: list[str] = self._claim(
-            keys=[self.keys.queue(queue), self.keys.events],
+            keys=[self.keys.queue(queue), self.keys.events, *self.keys.scored_queue_keys(queue)],
             args=[
                 self.keys.prefix,
                 moderator,
@@ -342,6 +431,8 @@ class CommentStore:
                 SCAN_LIMIT,
                 EVENTS_MAXLEN,
                 now_iso(),
+                sort,
+                *holds,
             ],
         )
         return ids
@@ -372,6 +463,8 @@ class CommentStore:
                 k.audit(comment_id),
                 k.events,
                 k.stats,
+                *k.scored_queue_keys("pending"),
+                *k.scored_queue_keys("reported"),
             ],
             args=[
                 comment_id,

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -375,6 +376,106 @@ def rescore(args: argparse.Namespace) -> None:
     print(json.dumps({"model": model.version, "job": worker.job, **report.as_dict()}, indent=2))
 
 
+# -- learn -----------------------------------------------------------------------------------------
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# `moderation learn`'s exit status when another run holds the lock: EX_TEMPFAIL, "try again later".
+BUSY_EXIT = 75
+
+
+def duration(text: str) -> float:
+    """Seconds from '90s', '30m', '24h', '1d' or a plain number of seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 30m, 24h or 1d")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _percent(value: Any) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _figure(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    """A learn run as the few lines an operator reads."""
+    lines = [f"learn {run['at']}: {run['verdict']}"
+             + (f" {run['candidate']}" if run.get("candidate") else "")
+             + (f" (live was {run['live']})" if run.get("live") else "")]
+    counts = run.get("decisions")
+    if counts:
+        def heads(part: dict[str, dict[str, int]]) -> str:
+            return ", ".join(f"{h} {c['positive']}+/{c['negative']}-" for h, c in part.items())
+
+        lines.append(f"  decisions: {run['training_decisions']} to learn from ({heads(counts['training'])}), "
+                     f"{run['held_out_decisions']} held out ({heads(counts['held_out'])})")
+    found = run.get("figures")
+    if found:
+        live, candidate = found["live"], found["candidate"]
+        lines.append(f"  {'':<22}{'live':>10}{'candidate':>12}")
+        for label, key, show in (("held-out spam AUC", "spam_auc", _figure),
+                                 ("held-out abuse AUC", "abuse_auc", _figure),
+                                 ("held-out mean AUC", "mean_auc", _figure),
+                                 ("identity-term FPR", "identity_fpr", _percent),
+                                 ("identity-term AUC", "identity_auc", _figure)):
+            lines.append(f"  {label:<22}{show(live.get(key)):>10}{show(candidate.get(key)):>12}")
+    lines += [f"  why: {reason}" for reason in run.get("why", [])]
+    lines.append(f"  took {run.get('seconds', 0)} s on {run.get('worker', '?')}")
+    return "\n".join(lines)
+
+
+def learn(args: argparse.Namespace) -> None:
+    """Adapt the shipped model to the site's decisions; promote it only when it is better (see moderation.learn)."""
+    import logging
+    import signal
+    import threading
+
+    from moderation import learn as learning
+    from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
+    from moderation.policy_store import PolicyStore
+    from moderation.store import CommentStore
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redis, keys = _redis(), _keys()
+    # Always the shipped model (or the one the API is configured with): adaptations never compound.
+    base = Classifier.load(Path(os.environ.get("MODERATION_MODEL_PATH") or DEFAULT_MODEL_PATH))
+    learner = learning.Learner(CommentStore(redis, keys), _registry(), base, PolicyStore(redis, keys).load,
+                               actor=f"learn:{os.environ.get('USER', 'cli')}")
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {number: signal.signal(number, _stop) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def show(run: dict[str, Any]) -> None:
+        print(json.dumps(run) if args.json else describe_run(run), flush=True)
+
+    try:
+        if args.every is None:
+            try:
+                run = learning.learn_once(learner, redis, keys, stop)
+            except learning.Busy:
+                print("another learn run holds the lock (a `learn --every` worker, or another machine); try later",
+                      file=sys.stderr)
+                sys.exit(BUSY_EXIT)
+            except learning.Interrupted:
+                sys.exit("stopped before the run changed anything")
+            show(run)
+            if run["verdict"] == "failed":
+                sys.exit(1)
+            return
+        logging.getLogger(__name__).info("learn worker %s: a run every %s s", learning.worker_name(), args.every)
+        learning.run_every(args.every, learner, redis, keys, stop, on_run=show)
+        logging.getLogger(__name__).info("learn worker %s stopped", learning.worker_name())
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        redis.close()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="moderation", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -431,6 +532,12 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument("version")
     cmp.add_argument("--against", default="live")
     p.set_defaults(run=models)
+
+    p = commands.add_parser("learn", help="adapt the model to the site's decisions; promote it only when better")
+    p.add_argument("--every", type=duration, metavar="INTERVAL",
+                   help="run as a worker, once per INTERVAL (24h, 30m, 90s) across all workers, until SIGTERM")
+    p.add_argument("--json", action="store_true", help="print each run's record as JSON")
+    p.set_defaults(run=learn)
 
     p = commands.add_parser("export-decisions", help="moderators' decisions as labelled examples")
     p.add_argument("-o", "--output")

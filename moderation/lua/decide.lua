@@ -1,6 +1,6 @@
 -- Apply a moderator's decision; exactly one of two racing decisions on the same comment wins.
 -- KEYS: comment, queue:pending, queue:reported, queue:rejected, queue:approved, article_published,
---       author, audit, events, stats
+--       author, audit, events, stats, pending spam and abuse indexes, reported spam and abuse indexes
 -- ARGV: id, action (approve|reject), moderator, reason, note, expected version ('' = none),
 --       now ms, timestamp, events maxlen
 local id, action, moderator = ARGV[1], ARGV[2], ARGV[3]
@@ -31,6 +31,8 @@ end
 local new_status
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZREM', KEYS[3], id)
+index_remove(KEYS[11], KEYS[12], id, c[7], c[8])
+index_remove(KEYS[13], KEYS[14], id, c[7], c[8])
 if action == 'approve' then
   new_status = 'published'
   redis.call('ZREM', KEYS[4], id)

@@ -1,11 +1,12 @@
 -- Store a new comment, its list and queue entries, author index, audit and stats in one step.
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
 --       audit, events, idempotency, parent comment, stats, author's copy of this text,
---       authors of this text, origins index, index of all comments, the author's recent articles
+--       authors of this text, origins index, index of all comments, the author's recent articles,
+--       pending spam and abuse indexes
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
 --       duplicate window seconds, author key, created ms, comment fields (JSON array of field, value, ...),
---       burst window ms
+--       burst window ms, spam, abuse
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -31,6 +32,9 @@ if ARGV[6] == 'published' then
 end
 if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[3], 0, id)
+  if ARGV[7] == 'pending' then
+    index_add(KEYS[15], KEYS[16], id, ARGV[16], ARGV[17])
+  end
 end
 redis.call('ZADD', KEYS[4], 0, id)
 redis.call('ZADD', KEYS[13], 0, id)
