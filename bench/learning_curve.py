@@ -48,6 +48,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from moderation.decisions import all_decisions, read_import, store_imported, training_examples  # noqa: E402
 from moderation.keys import Keys  # noqa: E402
+from moderation.learn import uncertainty  # noqa: E402
 from moderation.model.adaptation import adapt  # noqa: E402
 from moderation.model.classifier import HEADS, Classifier  # noqa: E402
 from moderation.model.datasets import SOURCES, Example, load_all, source_files  # noqa: E402
@@ -114,12 +115,11 @@ def read_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray) -> f
     return float((np.searchsorted(found, needed) + 1) / len(order))
 
 
-def uncertainty_order(model: Classifier, rows: Sequence[Example], head: str, policy: Policy) -> list[int]:
-    """Indices of rows, the score nearest the head's hold threshold first (the queue's sort=uncertain)."""
-    column = HEADS.index(head)
-    scores = model.probabilities([r.text for r in rows], authors=[r.author for r in rows])[:, column]
-    threshold = policy.abuse_hold if head == "abuse" else policy.spam_hold
-    return [int(i) for i in np.argsort(np.abs(scores - threshold), kind="stable")]
+def uncertainty_order(model: Classifier, rows: Sequence[Example], policy: Policy) -> list[int]:
+    """Indices of rows in the console's `sort=uncertain` order (`moderation.learn.uncertainty`), ties in arrival order."""
+    scores = model.probabilities([r.text for r in rows], authors=[r.author for r in rows])
+    nearness = [uncertainty(float(spam), float(abuse), policy) for spam, abuse in scores]
+    return sorted(range(len(rows)), key=lambda i: -nearness[i])
 
 
 def through_the_store(url: str, rows: Sequence[Example], scratch: Path) -> list[Example]:
@@ -194,7 +194,7 @@ def main() -> None:
                 base_auc = float(roc_auc_score(labels, base_scores))
                 for order in orders:
                     ranked = (list(range(len(site.traffic))) if order == "arrival"
-                              else uncertainty_order(base, site.traffic, head, policy))
+                              else uncertainty_order(base, site.traffic, policy))
                     for n in points:
                         if n > len(site.traffic):
                             continue
