@@ -116,7 +116,7 @@ def read_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray) -> f
 
 
 def uncertainty_order(model: Classifier, rows: Sequence[Example], policy: Policy) -> list[int]:
-    """Indices of rows in the console's `sort=uncertain` order (`moderation.learn.uncertainty`), ties in arrival order."""
+    """Indices of rows in the console's `sort=uncertain` order (`moderation.learn.uncertainty`), ties by arrival."""
     scores = model.probabilities([r.text for r in rows], authors=[r.author for r in rows])
     nearness = [uncertainty(float(spam), float(abuse), policy) for spam, abuse in scores]
     return sorted(range(len(rows)), key=lambda i: -nearness[i])
