@@ -469,7 +469,8 @@ def public_set_comparison(data_dir: Path, ours_loso: dict[str, Any] | None,
         if ours:
             result["spam"][source] = {"n": ours.get("n"), "positives": ours.get("positives"),
                                       "ours": {"roc_auc": ours.get("roc_auc", ours.get("auc")),
-                                               "pr_auc": ours.get("pr_auc"), "trained_on": ours.get("trained_on")}}
+                                               "pr_auc": ours.get("pr_auc"), "trained_on": ours.get("trained_on"),
+                                               "negatives": ours.get("negatives")}}
     return result
 
 

@@ -509,8 +509,11 @@ def _summary_rows(evaluation: dict[str, Any]) -> list[str]:
         means = form["readers_mean_spam"]
         row("same readers, with and without their name, email and website", "mean spam score",
             f"{cell(means['with_fields'])} / {cell(means['without_fields'])}", "no spam head")
-    for source, entry in evaluation.get("cross_source", {}).get("spam", {}).items():
-        row(f"{source}, held out of our training", "spam ROC AUC", entry["ours"]["roc_auc"], "no spam head")
+    spam_loso = evaluation.get("cross_source", {}).get("spam", {})
+    for source, entry in spam_loso.items():
+        against = entry.get("ours", {}).get("negatives")
+        row(f"{source}, held out of our training" + (f" (against the {against})" if against else ""),
+            "spam ROC AUC", entry["ours"]["roc_auc"], "no spam head")
     spans = evaluation.get("spans")
     if spans:
         row(f"toxic spans, `{spans['file']}`", "character F1 of the evidence words (SemEval-2021 Task 5)",
@@ -572,7 +575,8 @@ def model_card(metadata: dict[str, Any]) -> str:
         f"above a threshold (default {THRESHOLD}) for review, highlight the words behind a score.",
         "- Not for deciding alone to remove a comment or sanction a reader, and not for judging people, "
         "dialects or topics. A held comment must reach a human.",
-        "- Expected to be retrained with the site's own moderator decisions (`moderation train --decisions`).",
+        "- Expected to be adapted to the site's own moderator decisions (`moderation learn`, which promotes an "
+        "adapted version only when it beats the live one on held-out decisions; see `bench/learning_curve.py`).",
         "- Threats written in plain words (\"I know where you live\") are not what the abuse score measures; the "
         "service's policy holds them by rule (`moderation/threats.py`, reason `threat`).",
         "",
