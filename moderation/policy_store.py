@@ -74,6 +74,20 @@ class PolicyStore:
         self.queue_for_article(pipe, article_id)
         return self.for_article_from(pipe.execute())
 
+    def current(self) -> Policy:
+        """The live policy for scoring outside intake (the drop-in surfaces): this process's copy while its
+        version token holds, so usually one GET."""
+        recheck = self._cached is None or time.monotonic() - self._checked_at >= self.recheck_seconds
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.policy_version)
+            if recheck:
+                pipe.get(self.keys.policy)
+            replies = pipe.execute()
+        if recheck:
+            return self._remember(replies[0], replies[1])
+        cached = self._cached
+        return cached[2] if cached is not None and cached[0] == replies[0] else self._reload()
+
     def _remember(self, version: str | None, raw: str | None) -> Policy:
         """Keep the policy read with `version`; parses it again only when its text changed."""
         with self._lock:
