@@ -21,9 +21,10 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, console, demo, edge, limits, logs, metrics, problems, public, review, service
+from api import admin, akismet, console, coral, demo, edge, limits, logs, metrics, problems, public, review, service
 from api.services import Services
 from moderation.api_keys import ApiKeys
+from moderation.coral import signing_secrets
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
@@ -53,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_RATE_LIMITS": "10/minute;100/day",
     # Per API key, on the drop-in surfaces (Perspective, Akismet); Flask-Limiter syntax, `off` as above.
     "API_KEY_RATE_LIMITS": "3000/minute",
+    # Coral's external moderation phase: the phase's signing secrets, comma-separated (old and new while Coral
+    # rotates one). None: the route answers 503, never accepting an unsigned request.
+    "CORAL_SIGNING_SECRETS": "",
 }
 
 
@@ -134,6 +138,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["ALLOWED_ORIGINS"] = _origins(app.config["ALLOWED_ORIGINS"])
+    app.config["CORAL_SIGNING_SECRETS"] = signing_secrets(app.config["CORAL_SIGNING_SECRETS"])
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if not app.config["SECRET_KEY"]:
@@ -180,7 +185,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp):
+    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, coral.bp, akismet.bp):
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(demo.bp)  # the widget's example article page, for development only

@@ -70,6 +70,15 @@ def reporting_limits() -> str:
     return str(current_app.config["REPORT_RATE_LIMITS"])
 
 
+def api_key_limits_off() -> bool:
+    return str(current_app.config["API_KEY_RATE_LIMITS"]).strip().lower() == "off"
+
+
+def api_key_limits() -> str:
+    """Requests per API key on the drop-in surfaces; while `off`, api_key_limits_off exempts every request."""
+    return "1/second" if api_key_limits_off() else str(current_app.config["API_KEY_RATE_LIMITS"])
+
+
 def init_app(app: Flask) -> None:
     """Counters in the app's Redis; the value `off` turns every limit off (for load tests)."""
     url = str(app.config["REDIS_URL"])
