@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, Field
+
 from moderation.comments import now_iso
 from moderation.decisions import Decision, email_domain
 from moderation.markup import plain_text
@@ -39,6 +41,42 @@ TEST_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
 SPAM_REASONS = frozenset({"spam", "blocked_term"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _NAME_MAX, _URL_MAX = 200, 2048
+
+
+class AkismetFields(BaseModel):
+    """The form fields of comment-check, submit-spam and submit-ham, as Akismet documents them (for /openapi.json;
+    the routes read them as Akismet does: blank means absent, other fields are ignored)."""
+
+    api_key: str = Field(default="", description="A key from `moderation api-keys add` (also accepted as `key`, "
+                         "`?key=`, or the host's first label for a `--akismet` key)")
+    blog: str = Field(default="", description="Required: the site's front page, a full http(s) URL")
+    user_ip: str = Field(default="", description="Required: the commenter's IP address")
+    user_agent: str = ""
+    referrer: str = ""
+    permalink: str = Field(default="", description="The article's URL; kept with submitted decisions")
+    comment_type: str = ""
+    comment_author: str = ""
+    comment_author_email: str = Field(default="", description="Read by the spam head; of a submission only "
+                                      "the domain is kept")
+    comment_author_url: str = ""
+    comment_content: str = Field(default="", description="The comment; HTML is read as its text")
+    comment_context: str = ""
+    comment_date_gmt: str = ""
+    comment_post_modified_gmt: str = ""
+    blog_lang: str = ""
+    blog_charset: str = ""
+    user_role: str = Field(default="", description="`administrator` is never spam")
+    is_test: str = Field(default="", description="1 or true: submissions teach nothing")
+    recheck_reason: str = ""
+    honeypot_field_name: str = ""
+
+
+class VerifyKeyFields(BaseModel):
+    """verify-key's form fields: the key (as `key`, Akismet's original name, or `api_key`) and the site."""
+
+    key: str = ""
+    api_key: str = ""
+    blog: str = ""
 
 
 def missing(fields: Mapping[str, str]) -> str | None:
