@@ -7,6 +7,7 @@ client cannot make (missing fields, other clients' ways of sending the key) go t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from redis import Redis
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from api import create_app
 from api.limits import limiter
@@ -355,3 +357,37 @@ def test_policy_current_follows_an_update_from_another_process(app: Flask, redis
     assert here.current().spam_hold == 0.5
     elsewhere.update({"spam_hold": 0.3}, "test")
     assert here.current().spam_hold == 0.3
+
+
+class ToModeration(httpx.HTTPTransport):
+    """The transport docs/MIGRATING_CORAL_AKISMET.md gives Python projects, as written there."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base = httpx.URL(base_url)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "rest.akismet.com":
+            request.url = request.url.copy_with(scheme=self.base.scheme, host=self.base.host, port=self.base.port)
+            request.headers["Host"] = self.base.netloc.decode()
+        return super().handle_request(request)
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="akismet-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_documented_python_setup_works_over_http(server: str, key: str) -> None:
+    http = httpx.Client(transport=ToModeration(server), headers={"User-Agent": akismet.USER_AGENT}, timeout=5.0)
+    with akismet.SyncClient.validated_client(config=akismet.Config(key=key, url=BLOG), http_client=http) as client:
+        assert client.comment_check(IP, comment_content=SPAM) == akismet.CheckResponse.DISCARD
+        assert client.comment_check(IP, comment_content=CIVIL) == akismet.CheckResponse.HAM
