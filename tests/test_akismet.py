@@ -8,6 +8,7 @@ client cannot make (missing fields, other clients' ways of sending the key) go t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -357,6 +358,13 @@ def test_policy_current_follows_an_update_from_another_process(app: Flask, redis
     assert here.current().spam_hold == 0.5
     elsewhere.update({"spam_hold": 0.3}, "test")
     assert here.current().spam_hold == 0.3
+    # A caller that accepts a little staleness (the Coral phase) skips Redis while its copy is that fresh.
+    elsewhere.update({"spam_hold": 0.2}, "test")
+    assert here.current(fresh_within=60).spam_hold == 0.3
+    assert here.current().spam_hold == 0.2
+    elsewhere.update({"spam_hold": 0.1}, "test")
+    time.sleep(0.06)
+    assert here.current(fresh_within=0.05).spam_hold == 0.1
 
 
 class ToModeration(httpx.HTTPTransport):

@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from prometheus_client import REGISTRY
 from redis import Redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
+import api.coral as api_coral
 from moderation.coral import moderate, signature_matches, signing_secrets
 from moderation.intake import Scorer, assess
 from moderation.keys import Keys
@@ -137,8 +139,10 @@ def post(client: FlaskClient, request: dict[str, Any] | bytes, *secrets: str,
 
 
 @pytest.fixture
-def coral(app: Flask) -> Flask:
+def coral(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Flask:
     app.config["CORAL_SIGNING_SECRETS"] = signing_secrets(SECRET)
+    # Tests change the policy between requests: every request reads it (test_a_policy_change_... checks the window).
+    monkeypatch.setattr(api_coral, "POLICY_FRESH_SECONDS", 0.0)
     return app
 
 
@@ -273,6 +277,16 @@ def test_nothing_is_stored_and_decisions_are_counted(client: FlaskClient, redis:
     post(client, coral_request(CIVIL), SECRET)
     assert sorted(redis.scan_iter()) == before
     assert decisions("rejected", "spam") == rejected + 1 and decisions("skipped", "staff") == skipped + 1
+
+
+def test_a_policy_change_reaches_the_phase_within_its_window(client: FlaskClient, policies: PolicyStore,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_coral, "POLICY_FRESH_SECONDS", 0.3)
+    assert post(client, coral_request(CIVIL), SECRET).status_code == 204
+    policies.update({"blocked_terms": ["council budget"]}, "test")
+    assert post(client, coral_request(CIVIL), SECRET).status_code == 204  # the copy checked a moment ago
+    time.sleep(0.35)
+    assert answer(post(client, coral_request(CIVIL), SECRET)) == {"status": "REJECTED", "actions": []}
 
 
 # -- signatures ---------------------------------------------------------------------------------------------------
