@@ -40,6 +40,7 @@ import random
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,17 @@ def steady(app: App, payloads: list[bytes], rate: float, seconds: float, idle_pr
     }
 
 
+def drained(app: App, timeout: float = 120.0) -> None:
+    """Wait until the service answers at once again: an overloaded steady run leaves a backlog of connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started_at = time.monotonic()
+        with contextlib.suppress(OSError), urllib.request.urlopen(app.url + "/healthz", timeout=5):
+            if time.monotonic() - started_at < 0.1:
+                return
+        time.sleep(0.5)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     top.add_argument("--rate", type=float, default=200.0, help="requests/s of the steady run (default 200)")
@@ -234,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                 "Coral's default timeout 200 ms")
 
             if wrk is not None:
+                drained(service)
                 file = out / "coral-requests.txt"
                 with file.open("wb") as handle:
                     for signature, body in built:
