@@ -233,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         with started([launch]) as (service,):
             say(f"service: {launch.how}, rate limits off")
             payloads = [http_request("127.0.0.1", service.port, signature, body) for signature, body in built]
-            # Warm-up, not measured: every worker scores and answers a few hundred before the clock starts.
-            asyncio.run(_steady("127.0.0.1", service.port, payloads, min(args.rate, 200.0), 1.0 if args.smoke else 3.0))
+            # Warm-up, not measured: every worker scores and answers a few hundred before the clock starts, and
+            # whatever queue that leaves is served before it does.
+            asyncio.run(_steady("127.0.0.1", service.port, payloads, min(args.rate, 100.0), 1.0 if args.smoke else 3.0))
+            drained(service)
 
             say(f"\nsteady {args.rate:.0f} requests/s for {args.seconds:.0f} s: open loop, a new connection each")
             results["steady"] = run = steady(service, payloads, args.rate, args.seconds, args.idle_probe)
