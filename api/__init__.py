@@ -21,10 +21,27 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, console, demo, edge, embed, limits, logs, metrics, perspective, problems, public, review, service
+from api import (
+    admin,
+    akismet,
+    console,
+    coral,
+    demo,
+    edge,
+    embed,
+    limits,
+    logs,
+    metrics,
+    perspective,
+    problems,
+    public,
+    review,
+    service,
+)
 from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
+from moderation.coral import signing_secrets
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
@@ -54,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_RATE_LIMITS": "10/minute;100/day",
     # Per API key, on the drop-in surfaces (Perspective, Akismet); Flask-Limiter syntax, `off` as above.
     "API_KEY_RATE_LIMITS": "3000/minute",
+    # Coral's external moderation phase: the phase's signing secrets, comma-separated (old and new while Coral
+    # rotates one). None: the route answers 503, never accepting an unsigned request.
+    "CORAL_SIGNING_SECRETS": "",
 }
 
 
@@ -136,6 +156,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["ALLOWED_ORIGINS"] = _origins(app.config["ALLOWED_ORIGINS"])
+    app.config["CORAL_SIGNING_SECRETS"] = signing_secrets(app.config["CORAL_SIGNING_SECRETS"])
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if not app.config["SECRET_KEY"]:
@@ -182,7 +203,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp):
+    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp, akismet.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)
     if app.config["ENV"] != "production":

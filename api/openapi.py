@@ -8,6 +8,8 @@ from pydantic import BaseModel
 
 from api import perspective
 from moderation import schemas as s
+from moderation.akismet import AkismetFields, VerifyKeyFields
+from moderation.coral import CoralPhaseRequest, CoralPhaseResponse
 from moderation.policy import Policy
 
 _REF = "#/components/schemas/{model}"
@@ -72,6 +74,57 @@ def _query(name: str, schema: dict[str, Any], description: str | None = None) ->
     if description:
         param["description"] = description
     return param
+
+
+def _akismet(summary: str, answers: list[str], body: type[BaseModel] = AkismetFields) -> dict[str, Any]:
+    """An Akismet method: a form in, 200 with a short text/plain answer out, whatever went wrong."""
+    text = {"text/plain": {"schema": {"type": "string", "examples": answers}}}
+    header = {"schema": {"type": "string"}}
+    return {
+        "summary": summary,
+        "description": "Akismet's protocol (akismet.com/developers). A refused request also answers 200: `invalid` "
+                       "for a missing or unknown key or an unparseable blog, `Missing required field: blog.` or "
+                       "`user_ip.` for those, with the reason in `X-akismet-debug-help`.",
+        "requestBody": {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": _ref(body)},
+            "multipart/form-data": {"schema": _ref(body)},
+        }},
+        "responses": {
+            "200": {"description": "Akismet's answer", "content": text, "headers": {
+                "X-akismet-debug-help": {**header, "description": "Why the request was refused"},
+                "X-akismet-pro-tip": {**header, "description": "`discard` for spam the policy would reject"},
+                "X-akismet-guid": {**header, "description": "An id for this check (comment-check)"},
+            }},
+            "400": _problem("More form fields than any client sends"),
+            "413": _problem("Body too large"),
+            "415": _problem("Not a form"),
+            "429": {"description": "This key is over `MODERATION_API_KEY_RATE_LIMITS`", "content": {
+                "text/plain": {"schema": {"type": "string"}}}, "headers": {"Retry-After": header}},
+            "503": _problem("The comment store is unavailable; retry after `Retry-After` seconds"),
+        },
+    }
+
+
+def _coral() -> dict[str, Any]:
+    return {
+        "summary": "Coral's external moderation phase: hold, reject or leave a Coral comment",
+        "description": "Coral posts each new or edited comment, signed with the phase's secret. 204: nothing to do "
+                       "(clean, empty, or a staff role); 200: Coral's `status` (`SYSTEM_WITHHELD` or `REJECTED`) "
+                       "and FLAG `actions`, with our scores and reasons in `metadata`. Nothing is stored.",
+        "parameters": [{"name": "X-Coral-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+                        "description": "`sha256=<hex HMAC-SHA256(secret, raw body)>`, comma-separated, one per "
+                                       "secret Coral signs with; one must match MODERATION_CORAL_SIGNING_SECRETS"}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(CoralPhaseRequest)}}},
+        "responses": {
+            "200": _json(CoralPhaseResponse, "Hold or reject, in Coral's terms"),
+            "204": {"description": "Nothing to do"},
+            "400": _problem("Not JSON, or not a request as Coral sends them; see `errors`"),
+            "401": _problem("X-Coral-Signature missing or matching no configured secret; nothing was scored"),
+            "413": _problem("Body too large"),
+            "415": _problem("Not application/json"),
+            "503": _problem("MODERATION_CORAL_SIGNING_SECRETS is unset, or the comment store is unavailable"),
+        },
+    }
 
 
 def build() -> dict[str, Any]:
@@ -173,6 +226,15 @@ def build() -> dict[str, Any]:
                                   "text/javascript": {"schema": {"type": "string"}}}},
                                             "304": {"description": "Not modified since the ETag sent"}}}},
         **perspective.openapi_paths(),
+        "/v1/coral/moderation-phase": {"post": _coral()},
+        "/1.1/comment-check": {"post": _akismet(
+            "Akismet: is this comment spam? (nothing is stored)", ["true", "false", "invalid"])},
+        "/1.1/submit-spam": {"post": _akismet(
+            "Akismet: this comment is spam (a decision for learning)", ["Thanks for making the web a better place."])},
+        "/1.1/submit-ham": {"post": _akismet(
+            "Akismet: this comment is not spam (a decision for learning)",
+            ["Thanks for making the web a better place."])},
+        "/1.1/verify-key": {"post": _akismet("Akismet: is this key valid?", ["valid", "invalid"], VerifyKeyFields)},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}},
@@ -184,7 +246,8 @@ def build() -> dict[str, Any]:
         s.CommentIn, s.CommentReceipt, s.CommentPage, s.PublicComment, s.ReportIn, s.ReportReceipt,
         s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
         s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy, s.PolicyView,
-        s.ArticleModeIn, s.ArticleModeView, s.ErasureResult,
+        s.ArticleModeIn, s.ArticleModeView, s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
+        VerifyKeyFields,
     ]
     return {
         "openapi": "3.1.0",

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import secrets
+import string
 from dataclasses import dataclass
 
 from redis import Redis
@@ -16,6 +17,10 @@ from moderation.redis_client import ReadQueue
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 KEY_PREFIX = "mk_"
+# WordPress's Akismet plugin refuses a key that is not 12 characters long before it sends anything, and can send
+# the key as a host name label: such keys are 12 lower-case letters and digits (62 bits; revocable like any key).
+AKISMET_KEY_LENGTH = 12
+_AKISMET_ALPHABET = string.ascii_lowercase + string.digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +50,15 @@ class ApiKeys:
         self.redis = redis
         self.keys = keys or Keys()
 
-    def add(self, name: str) -> str:
-        """Create a key named `name` and return it; only its hash is kept."""
+    def add(self, name: str, *, akismet: bool = False) -> str:
+        """Create a key named `name` and return it; only its hash is kept. With `akismet`, a key shaped like
+        Akismet's own, for clients that check the shape (WordPress's plugin)."""
         if not NAME_PATTERN.match(name):
             raise BadKeyName(name)
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        if akismet:
+            key = "".join(secrets.choice(_AKISMET_ALPHABET) for _ in range(AKISMET_KEY_LENGTH))
+        else:
+            key = KEY_PREFIX + secrets.token_urlsafe(32)
         digest = _digest(key)
         record = json.dumps({"name": name, "created_at": now_iso()})
         # Both writes or neither: a name claimed by a concurrent add leaves no orphaned key behind.

@@ -41,6 +41,8 @@ class PolicyStore:
         # (version token, raw JSON, parsed policy): what this process last read, and when.
         self._cached: tuple[str | None, str | None, Policy] | None = None
         self._checked_at = 0.0
+        # When `current` last confirmed its copy against the version token.
+        self._confirmed_at = 0.0
         self._lock = threading.Lock()
 
     def load(self) -> Policy:
@@ -78,6 +80,27 @@ class PolicyStore:
         pipe = self.redis.pipeline(transaction=False)
         self.queue_for_article(pipe, article_id)
         return self.for_article_from(pipe.execute())
+
+    def current(self, fresh_within: float = 0.0) -> Policy:
+        """The live policy for scoring outside intake (the drop-in surfaces): this process's copy while its
+        version token holds, so usually one GET; none at all while the copy was confirmed less than
+        `fresh_within` seconds ago (for callers whose latency matters more than a change applying at once)."""
+        now = time.monotonic()
+        cached = self._cached
+        if cached is not None and now - self._confirmed_at < fresh_within:
+            return cached[2]
+        recheck = cached is None or now - self._checked_at >= self.recheck_seconds
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.policy_version)
+            if recheck:
+                pipe.get(self.keys.policy)
+            replies = pipe.execute()
+        if recheck:
+            policy = self._remember(replies[0], replies[1])
+        else:
+            policy = cached[2] if cached is not None and cached[0] == replies[0] else self._reload()
+        self._confirmed_at = now
+        return policy
 
     def _remember(self, version: str | None, raw: str | None) -> Policy:
         """Keep the policy read with `version`; parses it again only when its text changed."""

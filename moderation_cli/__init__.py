@@ -111,7 +111,7 @@ def api_keys(args: argparse.Namespace) -> None:
     accounts = ApiKeys(_redis(), _keys())
     if args.action == "add":
         try:
-            print(accounts.add(args.name))
+            print(accounts.add(args.name, akismet=args.akismet))
         except ApiKeyExists:
             sys.exit(f"an API key named {args.name!r} exists; revoke it first")
         except BadKeyName:
@@ -498,7 +498,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("api-keys", help="add, list or revoke keys for the Perspective and Akismet surfaces")
     actions = p.add_subparsers(dest="action", required=True)
-    actions.add_parser("add", help="create a key and print it (shown once)").add_argument("name")
+    add = actions.add_parser("add", help="create a key and print it (shown once)")
+    add.add_argument("name")
+    add.add_argument("--akismet", action="store_true",
+                     help="a 12-character key, the only length WordPress's Akismet plugin accepts")
     actions.add_parser("list", help="list keys by name")
     actions.add_parser("revoke", help="stop a key working at once").add_argument("name")
     p.set_defaults(run=api_keys)

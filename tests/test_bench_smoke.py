@@ -120,3 +120,20 @@ def test_dropin_benchmark_smoke(tmp_path: Path) -> None:
     analyze = results["analyze"]
     assert analyze["median"]["ok"] == analyze["median"]["sent"] > 0  # every request answered 200
     assert analyze["wrk"]["requests"] > 0 and analyze["wrk"]["errors_status"] == 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}: the service cannot start")
+def test_coral_phase_benchmark_smoke(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "coral_phase.py"), "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    last = done.stdout.strip().splitlines()[-1]
+    match = re.match(r"^coral: p50_ms=(\d+\.\d+) p99_ms=(\d+\.\d+)$", last)
+    assert match and 0 < float(match.group(1)) <= float(match.group(2)), last
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["steady"]["errors"] == 0 and results["capacity"]["status_errors"] == 0
+    # Every request was signed and well formed: each got an answer, none a 4xx.
+    assert set(results["steady"]["answers"]) <= {"204", "SYSTEM_WITHHELD", "REJECTED"}

@@ -106,3 +106,16 @@ def test_api_keys_add_list_revoke(redis: Redis, redis_url: str, monkeypatch: pyt
     assert redis.hlen(Keys().api_keys) == 0 and redis.hlen(Keys().api_key_names) == 0
     with pytest.raises(SystemExit, match="no API key"):
         main(["api-keys", "revoke", "coral-prod"])
+
+
+def test_api_keys_add_akismet_shaped_key(redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """WordPress's Akismet plugin refuses any key that is not 12 characters long, before sending it anywhere."""
+    from moderation.api_keys import ApiKeys
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    main(["api-keys", "add", "wordpress", "--akismet"])
+    key = capsys.readouterr().out.strip()
+    assert len(key) == 12 and key.isalnum() and key == key.lower()
+    found = ApiKeys(redis).authenticate(key)
+    assert found is not None and found.name == "wordpress"
