@@ -33,9 +33,10 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from moderation.model import signals as signal_detectors
-from moderation.model.classifier import ARTIFACT_FORMAT, HEADS, Classifier, linear_head, site_terms, token_forms
+from moderation.model.classifier import ARTIFACT_FORMAT, HEADS, Classifier, linear_head
 from moderation.model.datasets import Example
 from moderation.model.lexicon import IDENTITY_TOKEN
+from moderation.model.site import site_terms
 
 # A head is adapted only from this many decisions holding both of its classes, at least
 # MIN_PER_CLASS of each: below that a correction is noise, and the base head is kept as it is.
@@ -50,6 +51,7 @@ SITE_MIN_DF = 1
 # determined by a few dozen decisions.
 PRIOR_STRENGTH = 0.1
 FOLDS = 5
+REPEATS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,36 +165,43 @@ def _predict(correction: _Correction, coordinates: NDArray[np.float64],
 
 def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.float64],
             weights: NDArray[np.float64], seed: int) -> tuple[float | None, bool, float, float]:
-    """Return the penalty (None: scale and shift only) and whether to keep the base whose out-of-fold
-    scores rank the decisions best (ROC AUC; the lower log-loss between equals), its log-loss, and the
-    base head's own."""
+    """Return the penalty (None: scale and shift only) and whether to keep the base that rank held-out
+    decisions best, its cross-validated log-loss, and the base head's own.
+
+    Ranking is judged within each fold (mean ROC AUC over the folds that hold both classes, over
+    REPEATS shuffles): pooled out-of-fold scores would also judge how alike the folds' calibrations are,
+    which favours keeping the base whatever it is worth. The scale and shift refitted on all the
+    decisions then calibrate the choice. Ties go to the lower log-loss.
+    """
     folds = min(FOLDS, int(min(y.sum(), len(y) - y.sum())))
     splits = []
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(base, y):
-        basis = _Basis.of(gram[np.ix_(train, train)])
-        splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
+    for repeat in range(REPEATS):
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed + repeat).split(base, y):
+            basis = _Basis.of(gram[np.ix_(train, train)])
+            splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
     base_loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-base)), sample_weight=weights, labels=[0, 1]))
-    # Ranking is what a moderator's queue order and a threshold's trade-off rest on; the scale and shift
-    # refitted on all decisions then calibrate whichever penalty ranks best.
     best: tuple[float | None, bool, float, float] = (None, True, -np.inf, np.inf)
     candidates = [(None, True), *((c, with_base) for c in CORRECTION_C for with_base in (True, False))]
     for c, with_base in candidates:
-        z = np.empty_like(base)
+        aucs, losses = [], []
         for train, test, train_coordinates, test_coordinates in splits:
             correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c, with_base)
-            z[test] = _predict(correction, test_coordinates, base[test])
-        auc = round(float(roc_auc_score(y, z, sample_weight=weights)), 4)
-        loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-z)), sample_weight=weights, labels=[0, 1]))
+            z = _predict(correction, test_coordinates, base[test])
+            losses.append(float(log_loss(y[test], 1.0 / (1.0 + np.exp(-z)), sample_weight=weights[test],
+                                         labels=[0, 1])) * len(test))
+            if 0 < y[test].sum() < len(test):
+                aucs.append(float(roc_auc_score(y[test], z, sample_weight=weights[test])))
+        auc, loss = round(float(np.mean(aucs)), 4), sum(losses) / (len(y) * REPEATS)
         if auc > best[2] or (auc == best[2] and loss < best[3]):
             best = (c, with_base, auc, loss)
     return best[0], best[1], best[3], base_loss
 
 
 def site_vocabulary(texts: Sequence[str]) -> tuple[list[str], NDArray[np.float64]]:
-    """The site block's features (words and word pairs held by SITE_MIN_DF texts) and their smooth idf."""
+    """The site block's features (terms held by SITE_MIN_DF texts, see classifier.site_terms) and their smooth idf."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(set(site_terms(token_forms(text))))
+        counts.update({term for term, _, _ in site_terms(text)})
     # No feature holds an identity word, on the site's side as on the base's (lexicon.IDENTITY_TERMS).
     features = sorted(f for f, df in counts.items() if df >= SITE_MIN_DF and IDENTITY_TOKEN not in f)
     df = np.array([counts[f] for f in features], dtype=np.float64)
@@ -204,7 +213,7 @@ def site_matrix(features: Sequence[str], idf: NDArray[np.float64], texts: Sequen
     vocabulary = {feature: column for column, feature in enumerate(features)}
     rows, columns = [], []
     for row, text in enumerate(texts):
-        for term in site_terms(token_forms(text)):
+        for term, _, _ in site_terms(text):
             column = vocabulary.get(term)
             if column is not None:
                 rows.append(row)

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +45,9 @@ from moderation.model.lexicon import (
     is_identity,
 )
 from moderation.model.signals import NO_AUTHOR, Author, Found, Signal
+
+if TYPE_CHECKING:
+    from moderation.model.site import SiteBlock
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[2] / "models" / "comment-model.skops"
 # 3: the heads also weigh the spam signals (moderation.model.signals), listed under "signals".
@@ -353,53 +356,6 @@ def linear_head(head: Any) -> tuple[NDArray[np.float64], float]:
     return coef, float(head.intercept_[0])
 
 
-def site_terms(forms: Sequence[str]) -> list[str]:
-    """The site block's features of a text's word forms: its words and adjacent word pairs."""
-    return [*forms, *(f"{a} {b}" for a, b in itertools.pairwise(forms))]
-
-
-class _SiteBlock:
-    """A site's own words and word pairs (moderation.model.adaptation), weighed beside the base vocabulary.
-
-    Its tf-idf is sublinear and normalised on its own, as a model fitted on the site's decisions alone
-    would see it: a handful of the site's words is then heard beside the base's many character n-grams.
-    """
-
-    def __init__(self, features: Sequence[str] | NDArray[np.str_], idf: NDArray[np.float64],
-                 weights: NDArray[np.float64]) -> None:
-        self.vocabulary = {str(feature): column for column, feature in enumerate(features)}
-        self.idf = np.asarray(idf, dtype=np.float64)
-        self.weights = weights
-        if len(self.vocabulary) != len(self.idf) or len(self.idf) != len(weights):
-            raise ModelIntegrityError("site features, idf and weights differ in length")
-
-    def occurrences(self, forms: Sequence[str]) -> list[tuple[int, int, int]]:
-        """(first token, last token, column) of each occurrence of a block feature among a text's word forms."""
-        vocabulary = self.vocabulary
-        found = [(i, i, column) for i, form in enumerate(forms) if (column := vocabulary.get(form)) is not None]
-        found += [(i, i + 1, column) for i, (a, b) in enumerate(itertools.pairwise(forms))
-                  if (column := vocabulary.get(f"{a} {b}")) is not None]
-        return found
-
-    def contributions(self, occurrences: list[tuple[int, int, int]]) -> tuple[NDArray[np.float64],
-                                                                              NDArray[np.float64]]:
-        """Return each occurrence's share of the log-odds (rows, a column per head), and their sum per head."""
-        heads = self.weights.shape[1]
-        if not occurrences:
-            return np.zeros((0, heads)), np.zeros(heads)
-        columns, inverse, counts = np.unique([c for _, _, c in occurrences], return_inverse=True,
-                                             return_counts=True)
-        values = (1.0 + np.log(counts)) * self.idf[columns]
-        values /= math.sqrt(float(values @ values))
-        per_feature = values[:, None] * self.weights[columns]
-        return per_feature[inverse] / counts[inverse, None], per_feature.sum(axis=0)
-
-    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """The block's log-odds for each text, shape (len(texts), heads)."""
-        return np.array([self.contributions(self.occurrences(token_forms(text)))[1] for text in texts],
-                        dtype=np.float64).reshape(len(texts), self.weights.shape[1])
-
-
 def _expit(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
 
@@ -439,9 +395,12 @@ class Classifier:
         words = len(self._idf)
         self._weights = weights[:words]
         # An adapted model's heads weigh the site's own words too (columns after the base vocabulary's).
-        self.site: _SiteBlock | None = None
+        self.site: SiteBlock | None = None
         if site_features is not None and site:
-            self.site = _SiteBlock(site_features, model["site_idf"], weights[words:words + site])
+            # Imported here: the block's module reads this one's tokenizer.
+            from moderation.model.site import SiteBlock
+
+            self.site = SiteBlock(site_features, model["site_idf"], weights[words:words + site])
         self._signal_weights = weights[words + site:]
         # Word form -> packed feature ids and bigram number: comments reuse words.
         self._words = _WordCache(self._vocabulary, _BigramIndex(self._vocabulary))
@@ -598,7 +557,7 @@ class Classifier:
             token_owner.append(owner)
         by_owner, total = self._word_shares(tokens, token_owner, len(first_span))
         if self.site is not None:
-            occurrences = self.site.occurrences([form for form, _, _ in tokens])
+            occurrences = self.site.occurrences(text)
             shares, site_total = self.site.contributions(occurrences)
             total = total + site_total
             # A word takes its own feature's share, and half of each word pair's it is part of.

@@ -1,0 +1,88 @@
+"""Adapting the shipped model to a site's decisions: the site's own words count, scores and evidence stay exact."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moderation.model.adaptation import adapt
+from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
+from moderation.model.datasets import Example
+from moderation.model.signals import Author
+from moderation.model.site import site_terms
+from moderation.model.training import write_artifact
+
+# A site whose spammers push one made-up product, and whose readers argue about the ferry timetable.
+SPAMMY = ["Zorblax tonic cures everything, order at zorblax-direct.example now",
+          "My aunt swears by zorblax tonic, get yours at zorblax-direct.example",
+          "zorblax works, zorblax-direct.example has it cheap this week",
+          "Tired? Zorblax tonic. zorblax-direct.example"]
+CIVIL = ["The ferry timetable change hurts commuters from the island.",
+         "Why does the council never consult on the ferry times?",
+         "I take the 7:10 ferry and it has been late all month.",
+         "The new timetable is fine for tourists, not for workers."]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    return Classifier.load(DEFAULT_MODEL_PATH)
+
+
+@pytest.fixture(scope="module")
+def site_decisions() -> list[Example]:
+    rng = random.Random(3)
+    rows = [Example(f"{rng.choice(SPAMMY)} ({n})", "site", 1, 0) for n in range(30)]
+    rows += [Example(f"{rng.choice(CIVIL)} Point {n}.", "site", 0, 0, Author("Ann", "ann@example.org"))
+             for n in range(40)]
+    rng.shuffle(rows)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def adapted(shipped: Classifier, site_decisions: list[Example]) -> Classifier:
+    model, reports = adapt(shipped, site_decisions)
+    assert {r.head: r.adapted for r in reports} == {"spam": True, "abuse": False}
+    return Classifier(model)
+
+
+def test_the_sites_own_spam_is_learnt(shipped: Classifier, adapted: Classifier) -> None:
+    text = "Zorblax tonic is back in stock at zorblax-direct.example"
+    assert adapted.score(text).spam > 0.9 > shipped.score(text).spam
+    assert adapted.score(CIVIL[0]).spam < 0.5
+    assert "Zorblax" in {e.text for e in adapted.score(text).spam_words}
+
+
+def test_an_adapted_model_scores_the_same_every_way_with_exact_evidence(adapted: Classifier) -> None:
+    texts = [*SPAMMY, *CIVIL, "", "zorblax", "www.zorblax-direct.example/buy 0800 555 0199 £40"]
+    batch = adapted.probabilities(texts)
+    single = np.array([[s.spam, s.abuse] for s in adapted.score_many(texts)])
+    np.testing.assert_allclose(batch, single, rtol=1e-9, atol=1e-12)
+    # One word: its evidence is the whole spam log-odds less the intercept.
+    only = adapted.score("zorblax")
+    logit = math.log(only.spam / (1 - only.spam))
+    assert only.spam_words[0].weight == pytest.approx(logit - adapted.log_odds([""])[0, 0], rel=1e-6)
+
+
+def test_a_head_with_too_few_decisions_keeps_the_base(shipped: Classifier, adapted: Classifier) -> None:
+    for text in ["You are a complete idiot.", CIVIL[1], "Shut up, moron"]:
+        assert adapted.score(text).abuse == pytest.approx(shipped.score(text).abuse, rel=1e-9)
+
+
+def test_the_site_block_keeps_the_text_of_links_and_numbers_and_no_identity_word() -> None:
+    terms = {term for term, _, _ in site_terms("Visit www.Zorblax.example/x or call 0800 555 0199, gay or not")}
+    assert {"=zorblax.example", "=0800", "=555", "=0199", "visit", "visit <url>"} <= terms
+    assert not any("gay" in term for term in terms)
+
+
+def test_an_adapted_artifact_round_trips_and_cannot_be_adapted_again(tmp_path: Path, adapted: Classifier,
+                                                                     site_decisions: list[Example]) -> None:
+    model = {**adapted.model, "features": adapted.feature_names()}
+    write_artifact(model, tmp_path / "site.skops", {"base": "test"})
+    loaded = Classifier.load(tmp_path / "site.skops")
+    np.testing.assert_allclose(loaded.probabilities(SPAMMY + CIVIL), adapted.probabilities(SPAMMY + CIVIL), atol=1e-12)
+    with pytest.raises(ValueError, match="not one already adapted"):
+        adapt(loaded, site_decisions)
