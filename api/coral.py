@@ -1,7 +1,7 @@
 """Coral's external moderation phase: Coral signs each new or edited comment and asks us what to do with it.
 
 Coral is the store of record for its comments: nothing here is stored, only counted in metrics
-(docs/MIGRATING_CORAL_AKISMET.md says why). The request and answer follow Coral's source; see moderation/coral.py.
+(docs/MIGRATING.md says why). The request and answer follow Coral's source; see moderation/coral.py.
 """
 
 from __future__ import annotations

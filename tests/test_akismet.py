@@ -368,7 +368,7 @@ def test_policy_current_follows_an_update_from_another_process(app: Flask, redis
 
 
 class ToModeration(httpx.HTTPTransport):
-    """The transport docs/MIGRATING_CORAL_AKISMET.md gives Python projects, as written there."""
+    """The transport docs/MIGRATING.md gives Python projects, as written there."""
 
     def __init__(self, base_url: str) -> None:
         super().__init__()
