@@ -26,10 +26,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from moderation.model import signals  # noqa: E402
 from moderation.model.classifier import HEADS, PARALLEL_MIN_TEXTS, Classifier  # noqa: E402
 
 DATA_DIR = ROOT.parent / "shared" / "data"
@@ -135,8 +137,9 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 
 def reference_probabilities(clf: Classifier, texts: Sequence[str]) -> np.ndarray:
-    """Return (spam, abuse) probabilities the plain scikit-learn way: vectorizer, then each head."""
-    matrix = clf.vectorizer.transform(list(texts))
+    """Return (spam, abuse) probabilities the plain scikit-learn way: vectorizer and signals, then each head."""
+    found = signals.matrix(list(texts), None, clf.signals)
+    matrix = sp.hstack([clf.vectorizer.transform(list(texts)), sp.csr_matrix(found)]).tocsr()
     return np.column_stack([clf.model[head].predict_proba(matrix)[:, 1] for head in HEADS])
 
 

@@ -182,7 +182,7 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
     assert holdout["abuse"]["davidson"]["roc_auc"] > 0.85
     assert holdout["abuse"]["stormfront"]["roc_auc"] > 0.65
     assert set(metrics["cross_source"]["abuse"]) == {"davidson", "stormfront", "civil"}
-    assert set(metrics["cross_source"]["spam"]) == {"youtube", "sms"}
+    assert set(metrics["cross_source"]["spam"]) == {"youtube", "sms", "instagram", "wordpress"}
     assert metrics["news_comments_by_threshold"]["spam"]["0.5"] <= 0.1
     assert metrics["evaluation"]["identity"]["ours"]["terms"]
 

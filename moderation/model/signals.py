@@ -312,7 +312,8 @@ _OFFER_GATE = ("%", "free", "code", "buy", "limited", "credit", "collateral", "n
 
 
 def _has(lowered: str, needles: tuple[str, ...]) -> bool:
-    return any(needle in lowered for needle in needles)
+    # map over the bound method: a generator expression's frame per needle cost more than the searches.
+    return any(map(lowered.__contains__, needles))
 
 
 def _first(code: str, pattern: re.Pattern[str], text: str) -> Found | None:
