@@ -65,6 +65,7 @@ from bench.intake import (  # noqa: E402
     cpu_model,
     cpu_seconds,
     ensure_wrk,
+    open_loop,
     percentile,
     run_wrk,
     say,
@@ -119,46 +120,12 @@ def http_request(host: str, port: int, signature: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def _steady(host: str, port: int, payloads: list[bytes], rate: float, seconds: float
-                  ) -> tuple[list[tuple[int, float, bytes]], list[float]]:
-    loop = asyncio.get_running_loop()
-    lags: list[float] = []
-
-    async def one(due: float, payload: bytes) -> tuple[int, float, bytes]:
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-            writer.write(payload)
-            data = await asyncio.wait_for(reader.read(), 10)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-        except (OSError, TimeoutError):
-            return 0, loop.time() - due, b""
-        elapsed = loop.time() - due
-        try:
-            return int(data.split(b" ", 2)[1]), elapsed, data.split(b"\r\n\r\n", 1)[1]
-        except (IndexError, ValueError):
-            return 0, elapsed, b""
-
-    tasks = []
-    total = max(1, int(rate * seconds))
-    start = loop.time() + 0.05
-    for i in range(total):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        lags.append(loop.time() - due)
-        tasks.append(asyncio.create_task(one(due, payloads[i % len(payloads)])))
-    return list(await asyncio.gather(*tasks)), lags
-
-
 def steady(app: App, payloads: list[bytes], rate: float, seconds: float
            ) -> tuple[list[tuple[int, float, bytes]], list[float], float]:
     """One steady run: every answer (status, latency, body), the generator's lags, and the service's CPU seconds."""
     pids = app.pids()
     cpu0 = cpu_seconds(pids)
-    results, lags = asyncio.run(_steady("127.0.0.1", app.port, payloads, rate, seconds))
+    results, lags = asyncio.run(open_loop("127.0.0.1", app.port, payloads, rate, seconds))
     return results, lags, cpu_seconds(pids) - cpu0
 
 
@@ -243,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             payloads = [http_request("127.0.0.1", service.port, signature, body) for signature, body in built]
             # Warm-up, not measured: every worker scores and answers a few hundred before the clock starts, and
             # whatever queue that leaves is served before it does.
-            asyncio.run(_steady("127.0.0.1", service.port, payloads, min(args.rate, 100.0), 1.0 if args.smoke else 3.0))
+            warm_rate, warm_seconds = min(args.rate, 100.0), 1.0 if args.smoke else 3.0
+            asyncio.run(open_loop("127.0.0.1", service.port, payloads, warm_rate, warm_seconds))
             drained(service)
 
             floor = [f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\nConnection: close\r\n\r\n".encode()]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -53,6 +52,7 @@ from bench.intake import (  # noqa: E402  (re-executes with the project's virtua
     cpu_model,
     cpu_seconds,
     ensure_wrk,
+    open_loop,
     percentile,
     run_wrk,
     say,
@@ -132,49 +132,16 @@ class Steady:
     other_load: float
 
 
-async def _open_loop(host: str, port: int, payloads: list[bytes], rate: float, seconds: float
-                     ) -> tuple[list[tuple[int, float]], list[float]]:
-    loop = asyncio.get_running_loop()
-    lags: list[float] = []
-
-    async def one(due: float, payload: bytes) -> tuple[int, float]:
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-            writer.write(payload)
-            data = await asyncio.wait_for(reader.read(), 10)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-        except (OSError, TimeoutError):
-            return 0, loop.time() - due
-        elapsed = loop.time() - due
-        try:
-            return int(data.split(b" ", 2)[1]), elapsed
-        except (IndexError, ValueError):
-            return 0, elapsed
-
-    tasks = []
-    start = loop.time() + 0.05
-    for i in range(max(1, int(rate * seconds))):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        lags.append(loop.time() - due)
-        tasks.append(asyncio.create_task(one(due, payloads[i % len(payloads)])))
-    return list(await asyncio.gather(*tasks)), lags
-
-
 def steady(app: App, route: Route, payloads: list[bytes], rate: float, seconds: float, round_number: int) -> Steady:
     load = background_busy(0.5)
     pids = app.pids()
     cpu0 = cpu_seconds(pids)
-    results, lags = asyncio.run(_open_loop("127.0.0.1", app.port, payloads, rate, seconds))
+    results, lags = asyncio.run(open_loop("127.0.0.1", app.port, payloads, rate, seconds))
     cpu = cpu_seconds(pids) - cpu0
-    latencies = [elapsed * 1000 for status, elapsed in results if status in route.ok]
+    latencies = [elapsed * 1000 for status, elapsed, _ in results if status in route.ok]
     return Steady(
         route=route.name, round=round_number, rate=rate, seconds=seconds, sent=len(results), ok=len(latencies),
-        statuses=dict(Counter(str(status) for status, _ in results)),
+        statuses=dict(Counter(str(status) for status, _, _ in results)),
         p50_ms=round(percentile(latencies, 50), 2), p90_ms=round(percentile(latencies, 90), 2),
         p99_ms=round(percentile(latencies, 99), 2), p999_ms=round(percentile(latencies, 99.9), 2),
         max_ms=round(max(latencies, default=float("nan")), 2),

@@ -541,6 +541,43 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+async def exchange(host: str, port: int, payload: bytes, due: float) -> tuple[int, float, bytes]:
+    """Send one request on a new connection: its status (0 when none came), seconds since `due`, and its body."""
+    loop = asyncio.get_running_loop()
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+        writer.write(payload)
+        data = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    except (OSError, TimeoutError):
+        return 0, loop.time() - due, b""
+    elapsed = loop.time() - due
+    head, _, body = data.partition(b"\r\n\r\n")
+    try:
+        return int(head.split(b" ", 2)[1]), elapsed, body
+    except (IndexError, ValueError):
+        return 0, elapsed, b""
+
+
+async def open_loop(host: str, port: int, payloads: list[bytes], rate: float, seconds: float
+                    ) -> tuple[list[tuple[int, float, bytes]], list[float]]:
+    """Send the payloads in turn at a steady rate whatever the answers: every answer, and the sender's lags."""
+    loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    tasks = []
+    start = loop.time() + 0.05
+    for i in range(max(1, int(rate * seconds))):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lags.append(loop.time() - due)
+        tasks.append(asyncio.create_task(exchange(host, port, payloads[i % len(payloads)], due)))
+    return list(await asyncio.gather(*tasks)), lags
+
+
 async def _steady(host: str, port: int, rate: float, seconds: float, seed: int) -> tuple[list[Any], list[float]]:
     comments = Comments(seed)
     loop = asyncio.get_running_loop()
@@ -548,24 +585,12 @@ async def _steady(host: str, port: int, rate: float, seconds: float, seed: int) 
     lags: list[float] = []
 
     async def one(due: float, payload: bytes) -> tuple[int, float]:
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-            writer.write(payload)
-            data = await asyncio.wait_for(reader.read(), 10)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-        except (OSError, TimeoutError):
-            return 0, loop.time() - due
-        elapsed = loop.time() - due
-        try:
-            status = int(data.split(b" ", 2)[1])
-        except (IndexError, ValueError):
-            return 0, elapsed
+        # Replies need the ids of comments posted earlier in the run, so payloads are made as it goes.
+        status, elapsed, body = await exchange(host, port, payload, due)
         if status == 201:
             with contextlib.suppress(ValueError, KeyError):
-                body = json.loads(data.split(b"\r\n\r\n", 1)[1])
-                posted.append((body["id"], body["article_id"]))
+                answer = json.loads(body)
+                posted.append((answer["id"], answer["article_id"]))
         return status, elapsed
 
     tasks = []
