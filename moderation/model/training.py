@@ -551,9 +551,9 @@ def model_card(metadata: dict[str, Any]) -> str:
         f"its idf multiplied by {LEXICON_WEIGHT:g}, so an insult seen in one source is recognised in another. "
         "Masked words (f***ing, a**hole) count as the word they spell, and words holding fuck or shit "
         "(dipshit) count as profanity;",
-        f"- a short list of promotion words (subscribe, channel, coupon, voucher, viagra, dm...) that share "
-        f"one feature, its idf multiplied by {PROMO_WEIGHT:g}, which only the spam head weighs; topic words "
-        "that news comments use in earnest (casino, crypto, free, win, prize) are not in it;",
+        f"- a short list of promotion words (promo, coupon, voucher, viagra, dm...) that share "
+        f"one feature, its idf multiplied by {PROMO_WEIGHT:g}, which only the spam head weighs; words "
+        "that news comments use in earnest (casino, crypto, free, win, prize, subscribe, channel) are not in it;",
         "- identity words (gay, Muslim, Black, immigrant, women...) are masked: no feature contains them, so a "
         "comment that says who its writer is cannot score higher for it. Hate against a group is found by what "
         "is said about the group, not by its name.",
