@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.decisions import all_decisions
+from moderation.decisions import all_decisions, training_examples
 from moderation.keys import Keys
 from moderation.model.classifier import DEFAULT_MODEL_PATH
 from moderation.policy import Policy
@@ -65,8 +65,15 @@ def test_decisions_become_labels_and_export(client: FlaskClient, moderator: dict
     decide(client, moderator, rude, "reject", "abuse")
     decide(client, moderator, fine, "approve")
     decide(client, moderator, other, "reject", "off_topic")
-    labels = {d.comment_id: d.label for d in all_decisions(CommentStore(redis))}
+    decisions = all_decisions(CommentStore(redis))
+    labels = {d.comment_id: d.label for d in decisions}
     assert labels == {spam: "spam", rude: "abuse", fine: "ok", other: "other"}
+    # What `train --decisions` learns: a rejection for spam is a spam example (and, the moderator having
+    # named spam as the fault, not an abusive one); a rejection for another reason teaches neither head.
+    heads = {d.comment_id: (d.spam, d.abuse) for d in decisions}
+    assert heads == {spam: (1, 0), rude: (0, 1), fine: (0, 0), other: (None, None)}
+    learnt = {e.text: (e.spam, e.abuse) for e in training_examples(decisions)}
+    assert learnt == {d.text: heads[d.comment_id] for d in decisions if d.trainable and not d.held_out}
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     main(["export-decisions", "--format", "csv"])
