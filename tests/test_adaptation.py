@@ -72,6 +72,18 @@ def test_a_head_with_too_few_decisions_keeps_the_base(shipped: Classifier, adapt
         assert adapted.score(text).abuse == pytest.approx(shipped.score(text).abuse, rel=1e-9)
 
 
+def test_decisions_that_say_nothing_leave_the_base_ranking_alone(shipped: Classifier) -> None:
+    # Labels drawn at random, whatever the text: any correction would be fitted to noise.
+    rng = random.Random(7)
+    texts = [f"{rng.choice(CIVIL + SPAMMY)} Point {n}." for n in range(80)]
+    noise = [Example(text, "site", rng.randint(0, 1), None) for text in texts]
+    model, reports = adapt(shipped, noise)
+    (spam,) = [r for r in reports if r.head == "spam"]
+    assert spam.adapted and spam.c is None  # scale and shift only
+    before, after = shipped.probabilities(texts)[:, 0], Classifier(model).probabilities(texts)[:, 0]
+    order = np.argsort(before, kind="stable")
+    assert np.all(np.diff(after[order]) >= -1e-12) or np.all(np.diff(after[order]) <= 1e-12)
+
 def test_the_site_block_keeps_the_text_of_links_and_numbers_and_no_identity_word() -> None:
     terms = {term for term, _, _ in site_terms("Visit www.Zorblax.example/x or call 0800 555 0199, gay or not")}
     assert {"=zorblax.example", "=0800", "=555", "=0199", "visit", "visit <url>"} <= terms

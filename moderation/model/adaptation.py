@@ -168,31 +168,42 @@ def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.
     """Return the penalty (None: scale and shift only) and whether to keep the base that rank held-out
     decisions best, its cross-validated log-loss, and the base head's own.
 
-    Ranking is judged within each fold (mean ROC AUC over the folds that hold both classes, over
-    REPEATS shuffles): pooled out-of-fold scores would also judge how alike the folds' calibrations are,
-    which favours keeping the base whatever it is worth. The scale and shift refitted on all the
-    decisions then calibrate the choice. Ties go to the lower log-loss.
+    Ranking is judged within each fold (ROC AUC over the folds that hold both classes, over REPEATS
+    shuffles): pooled out-of-fold scores would also judge how alike the folds' calibrations are, which
+    favours keeping the base whatever it is worth. A correction is chosen only when its fold AUCs beat
+    the base's by more than one standard error of their paired differences, corrected for the folds'
+    overlapping training sets (Nadeau and Bengio 2003: the variance times 1/J + n_test/n_train, not
+    1/J): with a few dozen decisions the best of nineteen candidates wins by chance as often as by
+    merit, and a chance winner costs the site the base's ranking. The scale and shift refitted on all
+    the decisions then calibrate the choice. Ties go to the lower log-loss.
     """
     folds = min(FOLDS, int(min(y.sum(), len(y) - y.sum())))
+    overlap = 1.0 / (folds - 1)  # n_test / n_train of one fold
     splits = []
     for repeat in range(REPEATS):
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed + repeat).split(base, y):
             basis = _Basis.of(gram[np.ix_(train, train)])
             splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
     base_loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-base)), sample_weight=weights, labels=[0, 1]))
-    best: tuple[float | None, bool, float, float] = (None, True, -np.inf, np.inf)
-    candidates = [(None, True), *((c, with_base) for c in CORRECTION_C for with_base in (True, False))]
-    for c, with_base in candidates:
-        aucs, losses = [], []
+    scored: list[tuple[float | None, bool, NDArray[np.float64], float]] = []
+    for c, with_base in [(None, True), *((c, with_base) for c in CORRECTION_C for with_base in (True, False))]:
+        fold_aucs, losses = [], []
         for train, test, train_coordinates, test_coordinates in splits:
             correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c, with_base)
             z = _predict(correction, test_coordinates, base[test])
             losses.append(float(log_loss(y[test], 1.0 / (1.0 + np.exp(-z)), sample_weight=weights[test],
                                          labels=[0, 1])) * len(test))
             if 0 < y[test].sum() < len(test):
-                aucs.append(float(roc_auc_score(y[test], z, sample_weight=weights[test])))
-        auc, loss = round(float(np.mean(aucs)), 4), sum(losses) / (len(y) * REPEATS)
-        if auc > best[2] or (auc == best[2] and loss < best[3]):
+                fold_aucs.append(float(roc_auc_score(y[test], z, sample_weight=weights[test])))
+        scored.append((c, with_base, np.array(fold_aucs), sum(losses) / (len(y) * REPEATS)))
+    reference = scored[0][2]
+    best: tuple[float | None, bool, float, float] = (None, True, round(float(reference.mean()), 4), scored[0][3])
+    for c, with_base, aucs, loss in scored[1:]:
+        differences = aucs - reference
+        standard_error = (float(differences.std(ddof=1)) * np.sqrt(1.0 / len(differences) + overlap)
+                          if len(differences) > 1 else 0.0)
+        auc = round(float(aucs.mean()), 4)
+        if float(differences.mean()) > standard_error and (auc > best[2] or (auc == best[2] and loss < best[3])):
             best = (c, with_base, auc, loss)
     return best[0], best[1], best[3], base_loss
 
