@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from api import create_app, load_model
 from moderation.intake import Scorer
@@ -123,3 +126,17 @@ def other_moderator(moderators: Moderators) -> dict[str, str]:
 @pytest.fixture
 def admin(moderators: Moderators) -> dict[str, str]:
     return {"Authorization": f"Bearer {moderators.add('root', 'admin')}"}
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve app on a free loopback port from a threaded WSGI server, for clients that speak real HTTP."""
+    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name=f"{app.name}-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -7,7 +7,6 @@ client cannot make (missing fields, other clients' ways of sending the key) go t
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
@@ -19,7 +18,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from redis import Redis
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from api import create_app
 from api.limits import limiter
@@ -30,6 +28,7 @@ from moderation.keys import Keys
 from moderation.model.signals import Author
 from moderation.policy_store import PolicyStore
 from moderation.store import CommentStore
+from tests.conftest import serving
 
 BLOG = "https://news.example/"
 IP = "203.0.113.7"
@@ -383,15 +382,8 @@ class ToModeration(httpx.HTTPTransport):
 
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="akismet-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 def test_the_documented_python_setup_works_over_http(server: str, key: str) -> None:

@@ -15,7 +15,6 @@ import hmac
 import json
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from redis import Redis
-from werkzeug.serving import BaseWSGIServer, make_server
 
 import api.coral as api_coral
 from moderation.coral import moderate, signature_matches, signing_secrets
@@ -36,6 +34,7 @@ from moderation.intake import Scorer, assess
 from moderation.keys import Keys
 from moderation.policy import Assessment, Policy, Word
 from moderation.policy_store import PolicyStore
+from tests.conftest import serving
 
 SECRET = "ems_6a1f0c2d9b8e7f3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3"
 OLD_SECRET = "ems_0011223344556677889900aabbccddeeff00112233445566778899aabbccddee"
@@ -415,15 +414,8 @@ def test_every_answer_validates_against_corals_schema(spam: float, abuse: float,
 
 @pytest.fixture
 def server(coral: Flask) -> Iterator[str]:
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, coral, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="coral-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.port}/v1/coral/moderation-phase"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(coral) as url:
+        yield url + "/v1/coral/moderation-phase"
 
 
 def send_as_coral(url: str, *, html: str, text: str, role: str = "COMMENTER", secrets: tuple[str, ...] = (SECRET,),

@@ -3,7 +3,6 @@ discovery document with only its discovery URL changed, as a site moving off Per
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,24 +10,17 @@ import pytest
 from flask import Flask
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from moderation.api_keys import ApiKeys
 from moderation.decisions import imported_decisions
+from tests.conftest import serving
 
 
 @pytest.fixture
 def base_url(app: Flask) -> Iterator[str]:
     """The app (real Redis, real model) behind a threaded WSGI server on a free loopback port."""
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="perspective-client-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
