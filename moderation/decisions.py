@@ -150,7 +150,8 @@ def imported_decisions(store: CommentStore) -> Iterator[Decision]:
                 fields["text"],
                 spam,
                 abuse,
-                comment_id="imported-" + entry_id,
+                # Entries imported before ids were stored fall back to their stream id.
+                comment_id=fields.get("comment_id") or "imported-" + entry_id,
                 article_id=fields.get("article_id", ""),
                 decided_at=fields.get("decided_at", ""),
                 source=cast(Source, fields.get("source") or "imported"),
@@ -198,8 +199,8 @@ class BadImport(ValueError):
 
 
 def read_import(path: Path) -> list[Decision]:
-    """Rows with `text` and `label` (spam, abuse, ok, not_spam, not_abuse), optional `article_id`, `decided_at`,
-    `name`, `email` (only its domain is kept) and `website`; all or nothing."""
+    """Rows with `text` and `label` (spam, abuse, ok, not_spam, not_abuse), optional `comment_id` (the other
+    system's), `article_id`, `decided_at`, `name`, `email` (only its domain is kept) and `website`; all or nothing."""
     rows: list[dict[str, str]] = []
     with path.open(newline="", encoding="utf-8") as handle:
         if path.suffix in (".jsonl", ".ndjson"):
@@ -220,6 +221,7 @@ def read_import(path: Path) -> list[Decision]:
             decisions.append(Decision.labelled(
                 text,
                 cast(Label, label),
+                comment_id=str(row.get("comment_id") or "").strip(),
                 article_id=str(row.get("article_id") or ""),
                 decided_at=str(row.get("decided_at") or ""),
                 source="imported",
@@ -236,13 +238,26 @@ def _head_field(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+def imported_id(decision: Decision) -> str:
+    """The id an imported decision is kept under: its own system's, else one its text and article determine.
+
+    The held-out fifth is chosen by this id, so importing the same file twice, or the same comment from
+    two systems, puts each comment on the same side of the split: never trained on and tested on at once.
+    """
+    if decision.comment_id:
+        return decision.comment_id
+    digest = hashlib.blake2b(f"{decision.article_id}\0{decision.text}".encode(), digest_size=8).hexdigest()
+    return f"imported-{digest}"
+
+
 def store_imported(store: CommentStore, decisions: Sequence[Decision]) -> int:
     """Append decisions from outside the queue in one transaction, so a failed import leaves nothing half-loaded."""
     with store.redis.pipeline(transaction=True) as pipe:
         for decision in decisions:
             pipe.xadd(
                 store.keys.imported_decisions,
-                {"text": decision.text, "spam": _head_field(decision.spam), "abuse": _head_field(decision.abuse),
+                {"comment_id": imported_id(decision), "text": decision.text,
+                 "spam": _head_field(decision.spam), "abuse": _head_field(decision.abuse),
                  "source": decision.source, "article_id": decision.article_id, "decided_at": decision.decided_at,
                  "name": decision.name, "email_domain": decision.email_domain, "website": decision.website},
                 maxlen=IMPORTED_MAXLEN,

@@ -114,6 +114,25 @@ def test_imported_decisions_keep_one_head_and_the_email_domain_only(tmp_path: Pa
     assert "x123" not in str(redis.xrange(Keys().imported_decisions))  # the address itself is not kept
 
 
+def test_importing_a_file_again_holds_out_the_same_decisions(tmp_path: Path, redis: Redis, redis_url: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text,label,comment_id\n" + "".join(f"comment number {n},ok,\n" for n in range(60))
+                    + "kept under its own id,spam,coral-7f3a\n")
+
+    def held_out() -> set[str]:
+        return {d.text for d in all_decisions(CommentStore(redis)) if d.held_out}
+
+    main(["import-decisions", str(rows)])
+    first = held_out()
+    redis.flushdb()
+    main(["import-decisions", str(rows)])
+    assert held_out() == first and 0 < len(first) < 61
+    assert "coral-7f3a" in {d.comment_id for d in all_decisions(CommentStore(redis))}
+    assert len(training_examples(all_decisions(CommentStore(redis)))) == 61 - len(first)
+
+
 def test_register_promote_rollback_reach_live_models(registry: ModelRegistry, shipped_copy: Path, model) -> None:  # type: ignore[no-untyped-def]
     version = registry.register(shipped_copy)
     assert version == model.version
