@@ -56,6 +56,15 @@ def test_the_sites_own_spam_is_learnt(shipped: Classifier, adapted: Classifier) 
     assert "Zorblax" in {e.text for e in adapted.score(text).spam_words}
 
 
+def test_a_form_of_the_sites_spam_word_that_no_decision_held_is_learnt_too(shipped: Classifier,
+                                                                             adapted: Classifier) -> None:
+    # No decision says "Zorblaxx": the correction reaches the base's character n-grams, not only the site's words.
+    assert not any("zorblaxx" in term for text in SPAMMY for term, _, _ in site_terms(text))
+    assert shipped.score("Zorblaxx!").spam < 0.05
+    assert adapted.score("Zorblaxx!").spam > 0.3
+    assert adapted.score("The timetables changed again").spam < 0.05
+
+
 def test_an_adapted_model_scores_the_same_every_way_with_exact_evidence(adapted: Classifier) -> None:
     texts = [*SPAMMY, *CIVIL, "", "zorblax", "www.zorblax-direct.example/buy 0800 555 0199 £40"]
     batch = adapted.probabilities(texts)
