@@ -46,8 +46,9 @@ from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
-from moderation.redis_client import connect
+from moderation.redis_client import config_advice, connect
 from moderation.registry import LiveModels, ModelRegistry
+from moderation.retention import ORIGIN_RETENTION_DAYS, REJECTED_RETENTION_DAYS, Retention
 from moderation.store import CommentStore
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "LEASE_SECONDS": 300,
-    "ORIGIN_RETENTION_DAYS": 90,
+    "ORIGIN_RETENTION_DAYS": ORIGIN_RETENTION_DAYS,
+    # Comments the model rejected on its own are dropped after this many days (moderation.retention).
+    "REJECTED_RETENTION_DAYS": REJECTED_RETENTION_DAYS,
     # Flask-Limiter syntax, per IP and per email; `off` turns them off for benchmarks and load tests.
     "RATE_LIMITS": "5/minute;50/day",
     "REPORT_RATE_LIMITS": "10/minute;100/day",
@@ -175,6 +178,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # One quick retry rides over a dropped connection; more would only delay the 503.
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
     )
+    for advice in config_advice(redis):
+        log.warning(advice)
     keys = Keys(app.config["KEY_PREFIX"])
     store = CommentStore(redis, keys)
     policies = PolicyStore(redis, keys)
@@ -191,7 +196,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api_keys=ApiKeys(redis, keys),
         models=models,
         registry=registry,
-        intake=Intake(store, policies, models, secret, float(app.config["ORIGIN_RETENTION_DAYS"]) * 86400),
+        intake=Intake(store, policies, models, secret, Retention(
+            store, origin_days=float(app.config["ORIGIN_RETENTION_DAYS"]),
+            rejected_days=float(app.config["REJECTED_RETENTION_DAYS"]))),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])

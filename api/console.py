@@ -556,7 +556,7 @@ def decide_many() -> Any:
 
 def _event_rows(comment_id: str) -> list[dict[str, Any]]:
     rows = []
-    for _, fields in services().store.history(comment_id):
+    for fields in services().store.history(comment_id):
         details = {k: v for k, v in fields.items() if k not in ("event", "actor", "at") and v != ""}
         if "lease_expires_ms" in details:
             expires = datetime.fromtimestamp(int(details.pop("lease_expires_ms")) / 1000, UTC)

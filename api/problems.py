@@ -10,6 +10,7 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -129,6 +130,21 @@ def register(app: Flask) -> None:
         if render is not None:
             return render(503, detail, {"Retry-After": "5"})
         return problem(503, "Service Unavailable", detail, headers={"Retry-After": "5"})
+
+    @app.errorhandler(RedisResponseError)
+    def _store_refused(error: RedisResponseError) -> Response:
+        # Redis at maxmemory with noeviction refuses writes (OOM); a script is refused at its first
+        # write, so nothing was half-written. Redis 7 raises OutOfMemoryError, 6 wraps it in the
+        # script's error: both carry the server's words.
+        if "OOM command not allowed" not in str(error):
+            return _unexpected(error)
+        log.error("redis is full (maxmemory reached): a write was refused and nothing was changed; "
+                  "see docs/DEPLOY.md, Sizing")
+        detail = "The comment store is full; nothing was changed. Try again later."
+        render = _foreign()
+        if render is not None:
+            return render(503, detail, {"Retry-After": "60"})
+        return problem(503, "Service Unavailable", detail, headers={"Retry-After": "60"})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -120,7 +120,7 @@ def history(comment_id: str) -> Response:
     if not is_comment_id(comment_id) or store.get(comment_id) is None:
         raise ProblemError(404, "Not Found", "No comment with this id.")
     events = []
-    for _, fields in store.history(comment_id):
+    for fields in store.history(comment_id):
         details = {k: v for k, v in fields.items() if k not in ("event", "actor", "at")}
         events.append({"event": fields.get("event"), "actor": fields.get("actor"), "at": fields.get("at"),
                        "details": details})

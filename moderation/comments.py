@@ -67,6 +67,12 @@ def new_comment_id() -> tuple[str, str]:
     return ulid, iso_of_ms(ms)
 
 
+def id_prefix(ms: int) -> str:
+    """The first ten digits of every ULID made at `ms`: ids below it were made earlier."""
+    digits = "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -1, -5))
+    return digits
+
+
 def ulid_ms(ulid: str) -> int:
     """The milliseconds a ULID was made at (what ULID.from_str(ulid).timestamp gives, times 1000)."""
     return int(ulid[:10].translate(_FROM_CROCKFORD), 32)

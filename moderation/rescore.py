@@ -111,7 +111,7 @@ class Rescorer:
         self.job_key = f"{prefix}job:{self.job}"
         self.leases_key = f"{self.job_key}:leases"
         self._claim = store.redis.register_script(lua_script("rescore_claim.lua"))
-        self._apply = store.redis.register_script(lua_script("rescore_apply.lua", "queue_scores.lua"))
+        self._apply = store.redis.register_script(lua_script("rescore_apply.lua", "queue_scores.lua", "history.lua"))
         self._fetch = store.redis.register_script(lua_script("rescore_read.lua"))
 
     def reset(self) -> None:
@@ -234,7 +234,8 @@ class Rescorer:
         k = self.store.keys
         rescored, _moved, human, raced = self._apply(
             keys=[k.queue("pending"), k.queue("rejected"), k.events, k.stats, self.job_key, self.leases_key,
-                  *k.scored_queue_keys("pending"), k.queue("reported"), *k.scored_queue_keys("reported")],
+                  *k.scored_queue_keys("pending"), k.queue("reported"), *k.scored_queue_keys("reported"),
+                  k.queue_scores_built],
             args=args,
         )
         report.rescored += int(rescored)

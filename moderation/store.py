@@ -13,7 +13,7 @@ from typing import Any, Literal
 from redis import Redis
 from ulid import ULID
 
-from moderation.comments import NewComment, now_iso, ulid_ms
+from moderation.comments import NewComment, id_prefix, now_iso, ulid_ms
 from moderation.keys import QUEUES, SCORED_QUEUES, Keys
 from moderation.policy import Assessment, Decision, Policy
 from moderation.redis_client import ReadQueue
@@ -34,6 +34,17 @@ UNCERTAIN_CURSOR = re.compile(r"^(\d{7}):([0-9A-HJKMNP-TV-Z]{26})$")
 def millionths(score: float) -> int:
     """A score or threshold in the whole millionths the score indexes hold (as queue_scores.lua rounds)."""
     return math.floor(score * SCORE_UNIT + 0.5)
+
+
+def history_events(lines: str | None) -> list[dict[str, str]]:
+    """The events of a comment's `history` field, one JSON object a line (history.lua writes them)."""
+    return [json.loads(line) for line in (lines or "").split("\n") if line]
+
+
+def _stream_events(entries: list[Any]) -> list[dict[str, str]]:
+    """The fields of XRANGE's entries; a cluster pipeline hands them back raw, as flat field, value lists."""
+    return [fields if isinstance(fields, dict) else dict(zip(fields[::2], fields[1::2], strict=True))
+            for _, fields in entries]
 
 
 def lua_script(name: str, *libraries: str) -> str:
@@ -81,14 +92,14 @@ class CommentStore:
     def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
         self.redis = redis
         self.keys = keys or Keys()
-        self._submit = redis.register_script(lua_script("submit.lua", "queue_scores.lua"))
-        self._claim = redis.register_script(lua_script("claim.lua", "uncertain.lua"))
-        self._decide = redis.register_script(lua_script("decide.lua", "queue_scores.lua"))
-        self._report = redis.register_script(lua_script("report.lua", "queue_scores.lua"))
+        self._submit = redis.register_script(lua_script("submit.lua", "queue_scores.lua", "history.lua"))
+        self._claim = redis.register_script(lua_script("claim.lua", "uncertain.lua", "history.lua"))
+        self._decide = redis.register_script(lua_script("decide.lua", "queue_scores.lua", "history.lua"))
+        self._report = redis.register_script(lua_script("report.lua", "queue_scores.lua", "history.lua"))
         self._uncertain_page = redis.register_script(lua_script("queue_uncertain.lua", "uncertain.lua"))
         self._build_scores = redis.register_script(lua_script("queue_scores_build.lua", "queue_scores.lua"))
         self._scores_built = False
-        self._erase = redis.register_script(lua_script("erase.lua"))
+        self._erase = redis.register_script(lua_script("erase.lua", "history.lua"))
         self._purge_origins = redis.register_script(lua_script("purge_origins.lua"))
 
     # -- intake -------------------------------------------------------------------------------
@@ -194,17 +205,16 @@ class CommentStore:
                 k.article_published(comment.article_id),
                 k.queue(queue or "pending"),
                 k.author_comments(comment.author_key),
-                k.audit(comment.id),
                 k.events,
                 k.idempotency(idem_key),
                 k.comment(comment.parent_id or "-"),
                 k.stats,
                 k.author_text(comment.author_key, text_fingerprint),
                 k.text_authors(text_fingerprint),
-                k.origins,
                 k.all_comments,
                 k.author_articles(comment.author_key),
                 *k.scored_queue_keys("pending"),
+                k.queue_scores_built,
             ],
             args=[
                 comment.id,
@@ -349,10 +359,15 @@ class CommentStore:
         return [(position, record) for (_, position), record in zip(positions, records, strict=True) if record], more
 
     def ensure_queue_scores(self) -> None:
-        """Index the scores of items queued before the score indexes existed (once per database)."""
+        """Start keeping the score indexes (sort=uncertain), and index what is already queued (once per database).
+
+        The marker goes first: from then on every script that queues a comment indexes it too, and the
+        walk below indexes everything queued before, so no comment falls between the two.
+        """
         if self._scores_built:
             return
-        if not self.redis.exists(self.keys.queue_scores_built):
+        if self.redis.set(self.keys.queue_scores_built, "building", nx=True) or \
+                self.redis.get(self.keys.queue_scores_built) == "building":
             for queue in SCORED_QUEUES:
                 cursor = "-"
                 while True:
@@ -364,10 +379,25 @@ class CommentStore:
             self.redis.set(self.keys.queue_scores_built, now_iso())
         self._scores_built = True
 
-    def history(self, comment_id: str) -> list[tuple[str, dict[str, str]]]:
-        """Every event of one comment, oldest first."""
-        entries: list[tuple[str, dict[str, str]]] = self.redis.xrange(self.keys.audit(comment_id))  # type: ignore[assignment]
-        return entries
+    def history(self, comment_id: str) -> list[dict[str, str]]:
+        """Every event of one comment, oldest first.
+
+        Events are lines of the comment's `history` field (history.lua); a comment stored before that
+        may still have its earlier events in a stream of its own until `moderation migrate` moves them.
+        """
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xrange(self.keys.audit(comment_id))
+        pipe.hget(self.keys.comment(comment_id), "history")
+        legacy, lines = pipe.execute()
+        return _stream_events(legacy) + history_events(lines)
+
+    def histories(self, records: list[dict[str, str]]) -> list[list[dict[str, str]]]:
+        """`history` of each of these comment records (as `get_many` returns them), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for record in records:
+            pipe.xrange(self.keys.audit(record["id"]))
+        return [_stream_events(legacy) + history_events(record.get("history"))
+                for record, legacy in zip(records, pipe.execute(), strict=True)]
 
     def author(self, author_key: str) -> dict[str, int]:
         pipe = self.redis.pipeline(transaction=False)
@@ -395,8 +425,8 @@ class CommentStore:
         """Count a reader's report and queue the comment for review; NotFound unless published."""
         k = self.keys
         result = self._report(
-            keys=[k.comment(comment_id), k.queue("reported"), k.audit(comment_id), k.events, k.stats,
-                  *k.scored_queue_keys("reported")],
+            keys=[k.comment(comment_id), k.queue("reported"), k.events, k.stats,
+                  *k.scored_queue_keys("reported"), k.queue_scores_built],
             args=[comment_id, reason, note, now_iso(), EVENTS_MAXLEN],
         )
         if result[0] != "ok":
@@ -460,7 +490,6 @@ class CommentStore:
                 k.queue("approved"),
                 k.article_published(str(article_id)),
                 k.author(str(author)),
-                k.audit(comment_id),
                 k.events,
                 k.stats,
                 *k.scored_queue_keys("pending"),
@@ -512,12 +541,15 @@ class CommentStore:
         )
         return count
 
-    def purge_origins(self, older_than_seconds: float, batch: int = 1000) -> int:
+    def purge_origins(self, older_than_seconds: float, batch: int = 1000, max_batches: int | None = None) -> int:
         """Blank IP, User-Agent and Referer of comments older than the retention; returns how many."""
-        cutoff_ms = int((time.time() - older_than_seconds) * 1000)
-        total = 0
-        while True:
-            purged = int(self._purge_origins(keys=[self.keys.origins], args=[self.keys.prefix, cutoff_ms, batch]))
+        cutoff = id_prefix(int((time.time() - older_than_seconds) * 1000))
+        total, batches = 0, 0
+        while max_batches is None or batches < max_batches:
+            batches += 1
+            purged = int(self._purge_origins(keys=[self.keys.all_comments, self.keys.origins_purged],
+                                             args=[self.keys.prefix, cutoff, batch]))
             total += purged
             if purged < batch:
-                return total
+                break
+        return total

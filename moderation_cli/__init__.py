@@ -376,6 +376,67 @@ def rescore(args: argparse.Namespace) -> None:
     print(json.dumps({"model": model.version, "job": worker.job, **report.as_dict()}, indent=2))
 
 
+# -- memory: retention, archive, migration ---------------------------------------------------------
+
+
+def _days(name: str, default: float) -> float:
+    """A number of days from MODERATION_<name> (as the API reads it), else the default."""
+    return float(os.environ.get(f"MODERATION_{name}", default))
+
+
+def retention(args: argparse.Namespace) -> None:
+    """One retention pass now (the service runs one every ten minutes on its own)."""
+    from moderation.retention import ORIGIN_RETENTION_DAYS, REJECTED_RETENTION_DAYS, Retention
+    from moderation.store import CommentStore
+
+    store = CommentStore(_redis(), _keys())
+    report = Retention(store, origin_days=_days("ORIGIN_RETENTION_DAYS", ORIGIN_RETENTION_DAYS),
+                       rejected_days=_days("REJECTED_RETENTION_DAYS", REJECTED_RETENTION_DAYS)).run()
+    print(f"network data forgotten on {report.origins_purged} comments; {report.rejected_dropped} comments "
+          f"the model rejected dropped; {report.events_trimmed} events trimmed")
+
+
+def export(args: argparse.Namespace) -> None:
+    """Write a slice of the comments to a gzip-compressed JSON Lines file; with --remove, drop what was written."""
+    from tqdm import tqdm
+
+    from moderation.archive import Archive, Slice
+    from moderation.store import CommentStore
+
+    try:
+        where = Slice(args.article, args.status, args.older_than)
+    except ValueError as error:
+        sys.exit(f"nothing exported: {error}")
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        sys.exit(f"{output} exists: nothing exported (--force writes over it)")
+    archive = Archive(CommentStore(_redis(), _keys()))
+    with tqdm(total=archive.candidates(where), unit="comment", disable=args.quiet, file=sys.stderr) as bar:
+        report = archive.export(where, output, remove=args.remove, progress=bar.update)
+    print(f"{report.written} comments written to {output}"
+          + (f"; {report.removed} removed from Redis, {report.kept} kept (waiting for a moderator, claimed, "
+             "or changed while exporting)" if args.remove else ""))
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """Bring data written by an earlier version to today's layout."""
+    from tqdm import tqdm
+
+    from moderation.migrate import migrate as migrate_store
+    from moderation.redis_client import config_advice
+    from moderation.store import CommentStore
+
+    redis = _redis()
+    for advice in config_advice(redis):
+        print(f"warning: {advice}", file=sys.stderr)
+    store = CommentStore(redis, _keys())
+    with tqdm(total=int(redis.zcard(store.keys.all_comments)), unit="comment", disable=args.quiet,
+              file=sys.stderr) as bar:
+        report = migrate_store(store, progress=bar.update)
+    print(f"{report.comments} comments: {report.histories_moved} histories moved into their comments, "
+          f"{report.hashes_compacted} hashes compacted")
+
+
 # -- learn -----------------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -560,6 +621,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--examples", type=int, default=10)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=rescore)
+
+    p = commands.add_parser("retention", help="forget old network data, old machine rejections, delivered events")
+    p.set_defaults(run=retention)
+
+    p = commands.add_parser("export", help="write comments to compressed JSON Lines (optionally removing them)")
+    p.add_argument("-o", "--output", required=True, help="the archive to write (.jsonl.gz)")
+    p.add_argument("--article", help="only this article's comments")
+    p.add_argument("--status", choices=("published", "pending", "rejected"), help="only comments in this status")
+    p.add_argument("--older-than", type=float, metavar="DAYS", help="only comments made more than DAYS days ago")
+    p.add_argument("--remove", action="store_true",
+                   help="drop what was written from Redis (never a comment waiting for a moderator or claimed)")
+    p.add_argument("--force", action="store_true", help="write over an existing file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=export)
+
+    p = commands.add_parser("migrate", help="bring data written by an earlier version to today's layout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=migrate)
 
     from moderation.webhooks import add_cli as add_webhooks_cli
 

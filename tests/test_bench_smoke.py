@@ -1,5 +1,6 @@
 """The benchmarks still run end to end: `bench/intake.py --smoke` (every step once for about a second),
-`bench/scoring.py --smoke` (a few hundred synthetic comments) and `bench/dropin.py --smoke` (a second of each route).
+`bench/scoring.py --smoke` (a few hundred synthetic comments), `bench/dropin.py --smoke` (a second of each route)
+and `bench/memory.py --smoke` (50 comments).
 
 Not a performance test: it only keeps the harness from rotting (figures are in docs/PERFORMANCE.md).
 """
@@ -137,3 +138,13 @@ def test_coral_phase_benchmark_smoke(tmp_path: Path) -> None:
     assert results["steady"]["errors"] == 0 and results["capacity"]["status_errors"] == 0
     # Every request was signed and well formed: each got an answer, none a 4xx.
     assert set(results["steady"]["answers"]) <= {"204", "SYSTEM_WITHHELD", "REJECTED"}
+
+
+def test_memory_benchmark_smoke() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "memory.py"), "--smoke"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1]
+    found = re.fullmatch(r"memory: bytes_per_comment=(\d+) after_retention=(\d+) at_intake=(\d+)", last)
+    assert found, last
+    assert "`{mod}:comment:<id>`" in done.stdout and ":audit:" not in done.stdout

@@ -166,7 +166,7 @@ def test_rescore_moves_machine_decisions_only_and_keeps_human_ones(
     assert report.rescored == 5 and report.human_kept == 1 and report.moves == {"published>pending": 4}
     assert store.get(ids[0])["status"] == "published"  # type: ignore[index]
     assert all(store.get(i)["status"] == "pending" for i in ids[1:])  # type: ignore[index]
-    events = [fields["event"] for _, fields in store.history(ids[1])]
+    events = [fields["event"] for fields in store.history(ids[1])]
     assert events[-1] == "rescored"
     page = client.get("/v1/articles/a1/comments").get_json()["comments"]
     assert [c["id"] for c in page] == [ids[0]]

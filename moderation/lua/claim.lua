@@ -17,7 +17,7 @@ local function take(id)
   if free then
     redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', expires)
     local entry = {'event', 'claimed', 'actor', moderator, 'at', ARGV[8], 'lease_expires_ms', tostring(expires)}
-    redis.call('XADD', prefix .. 'audit:' .. id, '*', unpack(entry))
+    history_add(key, entry)
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'comment_id', id, unpack(entry))
     claimed[#claimed + 1] = id
   end

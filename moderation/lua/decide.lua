@@ -1,6 +1,6 @@
 -- Apply a moderator's decision; exactly one of two racing decisions on the same comment wins.
 -- KEYS: comment, queue:pending, queue:reported, queue:rejected, queue:approved, article_published,
---       author, audit, events, stats, pending spam and abuse indexes, reported spam and abuse indexes
+--       author, events, stats, pending spam and abuse indexes, reported spam and abuse indexes
 -- ARGV: id, action (approve|reject), moderator, reason, note, expected version ('' = none),
 --       now ms, timestamp, events maxlen
 local id, action, moderator = ARGV[1], ARGV[2], ARGV[3]
@@ -31,8 +31,8 @@ end
 local new_status
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZREM', KEYS[3], id)
-index_remove(KEYS[11], KEYS[12], id, c[7], c[8])
-index_remove(KEYS[13], KEYS[14], id, c[7], c[8])
+index_remove(KEYS[10], KEYS[11], id, c[7], c[8])
+index_remove(KEYS[12], KEYS[13], id, c[7], c[8])
 if action == 'approve' then
   new_status = 'published'
   redis.call('ZREM', KEYS[4], id)
@@ -55,12 +55,12 @@ redis.call('HDEL', KEYS[1], 'open_reports')
 local entry = {'event', 'decided', 'actor', moderator, 'at', ARGV[8], 'action', action,
   'reason', ARGV[4], 'note', ARGV[5], 'status', new_status, 'spam', c[7] or '', 'abuse', c[8] or '',
   'model_version', c[9] or ''}
-redis.call('XADD', KEYS[8], '*', unpack(entry))
-redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[9], '*', 'comment_id', id, unpack(entry))
+history_add(KEYS[1], entry)
+redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'comment_id', id, unpack(entry))
 local label = action
 if action == 'reject' and ARGV[4] ~= '' then
   label = action .. ':' .. ARGV[4]
 end
-redis.call('HINCRBY', KEYS[10], 'human:' .. label, 1)
-redis.call('HINCRBY', KEYS[10], 'model:' .. (c[9] or '') .. ':human:' .. action, 1)
+redis.call('HINCRBY', KEYS[9], 'human:' .. label, 1)
+redis.call('HINCRBY', KEYS[9], 'model:' .. (c[9] or '') .. ':human:' .. action, 1)
 return {'ok', tostring(new_version), new_status}

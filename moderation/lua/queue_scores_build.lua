@@ -7,7 +7,7 @@ local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumbe
 for _, id in ipairs(ids) do
   local scores = redis.call('HMGET', ARGV[1] .. 'comment:' .. id, 'spam', 'abuse')
   if scores[1] then
-    index_add(KEYS[2], KEYS[3], id, scores[1], scores[2])
+    index_put(KEYS[2], KEYS[3], id, scores[1], scores[2])
   end
 end
 if #ids < tonumber(ARGV[3]) then

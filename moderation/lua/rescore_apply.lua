@@ -2,7 +2,7 @@
 -- A comment whose version moved since it was read (a moderator acted) is left alone, and a
 -- human decision is never changed: those comments only get the new scores recorded.
 -- KEYS: queue:pending, queue:rejected, events, stats, job hash, job leases, pending spam and abuse indexes,
---       queue:reported, reported spam and abuse indexes
+--       queue:reported, reported spam and abuse indexes, the indexes' marker (queue_scores.lua)
 -- ARGV: key prefix, model version, timestamp, events maxlen, lease range, then for each comment:
 --       id, version read, spam, abuse, new status ('' = keep), reasons JSON, reason codes
 local prefix, model, at = ARGV[1], ARGV[2], ARGV[3]
@@ -20,7 +20,7 @@ for i = 6, #ARGV, 7 do
     end
     if redis.call('ZSCORE', KEYS[9], id) then
       index_remove(KEYS[10], KEYS[11], id, c[5], c[6])
-      index_add(KEYS[10], KEYS[11], id, ARGV[i + 2], ARGV[i + 3])
+      index_add(KEYS[12], KEYS[10], KEYS[11], id, ARGV[i + 2], ARGV[i + 3])
     end
     redis.call('HSET', key, 'spam', ARGV[i + 2], 'abuse', ARGV[i + 3], 'model_version', model)
     counts.rescored = counts.rescored + 1
@@ -39,13 +39,13 @@ for i = 6, #ARGV, 7 do
       redis.call('HINCRBY', key, 'version', 1)
       local entry = {'event', 'rescored', 'actor', 'system', 'at', at, 'from', c[3], 'status', new_status,
         'reasons', ARGV[i + 6], 'spam', ARGV[i + 2], 'abuse', ARGV[i + 3], 'model_version', model}
-      redis.call('XADD', prefix .. 'audit:' .. id, '*', unpack(entry))
+      history_add(key, entry)
       redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'comment_id', id, unpack(entry))
       redis.call('HINCRBY', KEYS[4], 'rescore:' .. c[3] .. '>' .. new_status, 1)
       counts.moved = counts.moved + 1
     end
     if redis.call('ZSCORE', KEYS[1], id) then
-      index_add(KEYS[7], KEYS[8], id, ARGV[i + 2], ARGV[i + 3])
+      index_add(KEYS[12], KEYS[7], KEYS[8], id, ARGV[i + 2], ARGV[i + 3])
     end
   end
 end
