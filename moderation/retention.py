@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import cast
 
 from redis import Redis
 from redis.exceptions import ResponseError
@@ -25,7 +24,7 @@ from moderation.webhooks import GROUP, WebhookKeys
 
 ORIGIN_RETENTION_DAYS = 90.0
 REJECTED_RETENTION_DAYS = 30.0
-# The last events kept whatever the webhooks have taken: recent activity, for a person looking.
+# The events kept when no webhook subscription reads them: recent activity, for a person looking.
 EVENTS_TAIL = 10_000
 BATCH = 1000
 
@@ -45,30 +44,22 @@ def _next_id(entry_id: str) -> str:
     return f"{ms}-{int(sequence) + 1}"
 
 
-def _older(a: str, b: str) -> str:
-    """The older of two stream ids."""
-    return min(a, b, key=lambda entry_id: tuple(int(part) for part in entry_id.split("-")))
-
-
 def trim_events(redis: Redis, keys: Keys, tail: int = EVENTS_TAIL) -> int:
-    """Trim the events stream to what a webhook worker has still to fan out, and its last `tail` entries."""
-    last = cast("list[tuple[str, dict[str, str]]]", redis.xrevrange(keys.events, count=tail + 1))
-    if len(last) <= tail:
+    """Trim the events stream: to what the webhook workers have still to fan out when a site has
+    subscriptions, else to its last `tail` entries."""
+    if not redis.hlen(WebhookKeys.of(keys).subscriptions):
+        return int(redis.xtrim(keys.events, maxlen=tail, approximate=False))
+    try:
+        groups = redis.xinfo_groups(keys.events)
+    except ResponseError:  # no stream yet
         return 0
-    keep_from = str(last[-2][0])  # the oldest of the last `tail` entries
-    subscribed = bool(redis.hlen(WebhookKeys.of(keys).subscriptions))
-    if subscribed:
-        try:
-            groups = redis.xinfo_groups(keys.events)
-        except ResponseError:
-            groups = []
-        for group in groups:
-            if group["name"] != GROUP:
-                continue
+    for group in groups:
+        if group["name"] == GROUP:
             pending = redis.xpending(keys.events, GROUP)
+            # Entries read but not yet fanned out stay, and so does everything not read yet.
             needed = pending["min"] if pending["pending"] else _next_id(str(group["last-delivered-id"]))
-            keep_from = _older(keep_from, str(needed))
-    return int(redis.xtrim(keys.events, minid=keep_from, approximate=False))
+            return int(redis.xtrim(keys.events, minid=str(needed), approximate=False))
+    return 0  # subscriptions but no worker has ever started: the stream's cap bounds it
 
 
 class Retention:
