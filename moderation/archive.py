@@ -91,7 +91,6 @@ class Archive:
                progress: Callable[[int], None] | None = None) -> ExportReport:
         """Write the slice to `path` (gzip-compressed JSON Lines); with `remove`, drop what was written."""
         written = removed = 0
-        keys = self.store.keys
         with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
             for looked_at, batch in self.comments(where):
                 for record, history in zip(batch, self.store.histories(batch), strict=True):
@@ -103,16 +102,23 @@ class Archive:
                     out.flush()
                     raw.flush()
                     os.fsync(raw.fileno())
-                    pairs = [value for record in batch for value in (record["id"], record.get("version", ""))]
-                    dropped = self._drop(
-                        keys=[keys.all_comments, keys.queue("pending"), keys.queue("reported"),
-                              keys.queue("approved"), keys.queue("rejected")],
-                        args=[keys.prefix, int(time.time() * 1000), *pairs],
-                    )
-                    removed += len(dropped)
+                    removed += len(self.remove(batch))
                 if progress:
                     progress(looked_at)
         return ExportReport(written, removed, written - removed if remove else 0)
+
+    def remove(self, records: list[dict[str, str]]) -> list[str]:
+        """Drop these comments, as `comments` read them, unless one has changed since or a moderator may
+        still need it (drop_exported.lua); returns the ids dropped."""
+        keys = self.store.keys
+        read = [value for record in records
+                for value in (record["id"], len(record.get("history", "").encode()))]
+        dropped: list[str] = self._drop(
+            keys=[keys.all_comments, keys.queue("pending"), keys.queue("reported"), keys.queue("approved"),
+                  keys.queue("rejected")],
+            args=[keys.prefix, int(time.time() * 1000), *read],
+        )
+        return dropped
 
 
 def read_archive(path: Path) -> Iterator[dict[str, Any]]:

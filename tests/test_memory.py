@@ -129,6 +129,16 @@ def test_export_writes_the_slice_and_removes_only_what_no_moderator_needs(store:
     assert sum(seen) == 7 - 1  # every comment old enough was looked at
 
 
+def test_a_comment_changed_after_it_was_read_for_export_stays(store: CommentStore) -> None:
+    erased = add(store, PUBLISHED, author="to-erase")
+    untouched = add(store, PUBLISHED, author="k2")
+    archive = Archive(store)
+    _, batch = next(archive.comments(Slice()))
+    store.erase_author("to-erase", "root")  # after the export read it: its archived copy still has the name
+    assert archive.remove(batch) == [untouched]
+    assert store.get(erased) is not None and store.get(untouched) is None
+
+
 def test_export_refuses_a_bad_slice_and_an_existing_file(redis: Redis, redis_url: str, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
