@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.model import signals
+from moderation.model import signals, training
 from moderation.model.classifier import (
     _TOKEN,
     DEFAULT_MODEL_PATH,
@@ -396,3 +396,24 @@ def test_signals_are_evidence_with_exact_shares_of_the_spam_log_odds(shipped: Cl
 def test_a_reader_who_fills_in_the_form_scores_as_one_who_does_not(shipped: Classifier) -> None:
     for author in AUTHORS[1:]:
         assert shipped.score(FORM_TEXTS[1], author).spam == pytest.approx(shipped.score(FORM_TEXTS[1]).spam)
+
+
+def test_no_signal_weighs_against_spam_in_the_shipped_model(shipped: Classifier) -> None:
+    # Each signal marks selling; one weighing against spam would have learnt a data set's habits.
+    assert (shipped._signal_weights[:, 0] >= 0).all()
+
+
+def test_a_signal_that_the_data_sets_against_spam_is_left_out_of_the_fit() -> None:
+    rng = np.random.default_rng(0)
+    n, words = 400, 30
+    y = rng.integers(0, 2, n)
+    text = rng.random((n, words)) + y[:, None] * np.linspace(0.0, 1.0, words)
+    found = np.zeros((n, len(signals.SIGNALS)))
+    found[:, 0] = y  # a signal of selling that fires on the spam
+    found[:, 1] = 1 - y  # one that the data has firing on the rest only
+    matrix = sp.hstack([sp.csr_matrix(text), sp.csr_matrix(found)]).tocsr()
+    head = training.fit_head(matrix, y, np.ones(n), "spam", calibrate=False)
+    coef = head.coef_.ravel()[words:]
+    assert coef[0] > 0 and coef[1] == 0.0
+    # The abuse head reads no signals, so the rule is the spam head's alone.
+    assert training.fit_head(matrix, y, np.ones(n), "abuse", calibrate=False).coef_.ravel()[words + 1] < 0

@@ -22,6 +22,10 @@ def codes(text: str, author: Author = signals.NO_AUTHOR) -> set[str]:
     ("sign up at moneymatrix [dot] online", {"hidden_link"}),
     ("hot pics, link in my bio", {"hidden_link"}),
     ("Call (555) 013-5571 for QuickBooks support", {"phone"}),
+    ("who wants to earn like me? tap my avatar", {"hidden_link"}),
+    ("the whole story is on my profile page", {"hidden_link"}),
+    ("the proof they hide is at w-w-w-realnews-net", {"hidden_link"}),
+    ("Call our support desk at +1 (555) 010-2209", {"phone", "call_to_action"}),
 ])
 def test_body_signals_fire_on_what_sells(text: str, expected: set[str]) -> None:
     assert expected <= codes(text)
@@ -33,6 +37,10 @@ def test_body_signals_fire_on_what_sells(text: str, expected: set[str]) -> None:
     "@Mark you are wrong about the turnout figures.",
     "WhatsApp groups spread the rumour faster than any newspaper.",
     "I read the full report at the library.",
+    "I put the photos on my page last week.",
+    "In my account of the meeting I left that out.",
+    "Call our councillor at the surgery on Friday.",
+    "On top of that, the bins were not collected.",
 ])
 def test_body_signals_stay_quiet_on_ordinary_comments(text: str) -> None:
     assert codes(text) == set()

@@ -96,8 +96,14 @@ _HIDDEN_LINK = re.compile(
     r"(?i)\b[a-z0-9-]{2,}\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|\[\.\]|\(\.\)|\s+dot\s+)\s*"
     r"(?:com|net|org|info|biz|xyz|top|io|co|me|club|online|site|shop|store|live|app|link|life|pro|vip|fun)\b"
     r"|\bh\s+t\s+t\s+p"
-    r"|\b(?:link|links|details|info|website|site)\s+(?:is\s+)?(?:in|on|at)\s+(?:my|the)\s+(?:bio|profile|name|page)\b"
-    r"|\b(?:check|click|visit|see|open)\s+(?:out\s+)?my\s+(?:bio|profile|page|name)\b"
+    # "w-w-w-site-net", "www . site . com": the web address spelt so that a link finder cannot read it.
+    r"|\bw\W{1,3}w\W{1,3}w\W{1,3}[a-z0-9-]{2,}\W{1,3}(?:com|net|org|info|biz|live|app|site|online|xyz)\b"
+    r"|\b(?:link|links|details|info|website|site)\s+(?:is\s+)?(?:in|on|at)\s+(?:my|the)\s+"
+    r"(?:bio|profile|name|page|avatar|top)\b"
+    # The pointer to a profile that Instagram, TikTok and YouTube spam leaves instead of a link ("tap my
+    # avatar", "go to my page", "it's all on my profile page").
+    r"|\b(?:check|click|visit|see|open|tap|go\s+to)\s+(?:out\s+)?my\s+(?:bio|profile|page|avatar|pfp|highlights?)\b"
+    r"|\b(?:on|in)\s+my\s+(?:bio|profile|avatar|pfp|highlights)\b"
 )
 
 
@@ -222,6 +228,8 @@ _CALL_TO_ACTION = re.compile(
     r"|click\s+(?:here|the\s+link|below|my)\b"
     r"|(?:contact|call|text|email|e-mail|message|dm|whats\s?app|inbox)\s+(?:me|us|him|her|them)\s+"
     r"(?:on|at|via|through|now|today)\b"
+    # The seller's own line: "call our support team at", "WhatsApp my office on".
+    r"|(?:contact|call|text|email|e-mail|message|whats\s?app)\s+(?:our|my)\s+(?:\w+\s+){0,3}?(?:on|at|via)\s*(?=[+(\d])"
     r"|(?:visit|check\s+out)\s+(?:my|our)\s+(?:site|website|blog|page|channel|shop|store|profile)\b)"
 )
 # An offer's terms: a discount, free delivery, a code, a deadline.
@@ -260,7 +268,7 @@ SIGNALS: tuple[str, ...] = (
 DESCRIPTIONS: dict[str, str] = {
     "links": "links in the comment",
     "shortener": "a shortened or link-in-bio link",
-    "hidden_link": "a link written to dodge filters, or a pointer to one (\"link in my bio\")",
+    "hidden_link": "a link written to dodge filters, or a pointer to one (\"link in my bio\", \"tap my avatar\")",
     "messaging": "a messaging app to contact (WhatsApp, Telegram...)",
     "phone": "a phone number",
     "earnings": "a claim of earnings or returns",
@@ -304,7 +312,8 @@ def _author_findings(author: Author) -> tuple[Found, ...]:
 # alternation tries every position of the text.
 _LINK_GATE = ("http", "www", *(f".{tld}" for tld in ("com", "net", "org", "info", "biz", "ru", "xyz", "top", "io",
                                                     "ly", "co", "me", "club", "online", "site", "shop")))
-_HIDDEN_GATE = ("dot", "[.]", "(.)", "{.}", "h t t", "bio", "profile", " name", " page")
+_HIDDEN_GATE = ("dot", "[.]", "(.)", "{.}", "h t t", "bio", "profile", " name", " page", "avatar", "pfp",
+                "highlight", " top", "w-w", "w w w", "w.w.w", "www ")
 _MESSAGING_GATE = ("whats", "watsap", "telegram", "viber", "wechat", "signal", "kik", "snapchat", "line id", "icq")
 _ACTION_GATE = ("now", "today", "here", "click", "contact", "call", "text", "mail", "message", "dm", "whats",
                 "inbox", "visit", "check out")
