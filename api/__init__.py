@@ -46,6 +46,7 @@ from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
+from moderation.rate_limits import PostingLimits
 from moderation.redis_client import config_advice, connect
 from moderation.registry import LiveModels, ModelRegistry
 from moderation.retention import ORIGIN_RETENTION_DAYS, REJECTED_RETENTION_DAYS, Retention
@@ -198,7 +199,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         registry=registry,
         intake=Intake(store, policies, models, secret, Retention(
             store, origin_days=float(app.config["ORIGIN_RETENTION_DAYS"]),
-            rejected_days=float(app.config["REJECTED_RETENTION_DAYS"]))),
+            rejected_days=float(app.config["REJECTED_RETENTION_DAYS"])),
+            limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys)),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])

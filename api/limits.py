@@ -1,5 +1,5 @@
-"""Posting and reporting limits per IP address and per email, and per API key on the drop-in surfaces, counted in
-Redis by Flask-Limiter."""
+"""Reporting limits per IP address, and per API key on the drop-in surfaces, counted in Redis by Flask-Limiter;
+the posting limits' settings and headers (intake counts those itself: moderation.rate_limits)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
-from limits import parse_many
+from limits import RateLimitItem
 
-from api.inputs import json_body
+from moderation import rate_limits
+from moderation.rate_limits import LimitState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,20 +56,6 @@ def client_ip() -> str:
     return "ip:" + (request.remote_addr or "unknown")
 
 
-def client_email() -> str:
-    """The poster's email, hashed: the limiter's keys must not hold personal data."""
-    email = ""
-    if request.mimetype == "application/json":
-        try:
-            data = json_body() if request.get_data(cache=True) else {}
-            email = str(data.get("email", "")) if isinstance(data, dict) else ""
-        except (ValueError, UnicodeDecodeError):
-            email = ""
-    else:
-        email = request.form.get("email", "")
-    return "email:" + hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:24]
-
-
 def api_key_limits() -> str:
     return str(current_app.config["API_KEY_RATE_LIMITS"])
 
@@ -79,12 +66,30 @@ def api_key_identity() -> str:
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def posting_limits() -> str:
-    return str(current_app.config["RATE_LIMITS"])
-
-
 def reporting_limits() -> str:
     return str(current_app.config["REPORT_RATE_LIMITS"])
+
+
+def parsed(app: Flask, name: str) -> tuple[RateLimitItem, ...]:
+    """A limits setting's limits (none for `off`); a value that does not parse refuses to start."""
+    value = str(app.config[name]).strip()
+    try:
+        return rate_limits.parse(value)
+    except ValueError:
+        # A limit that does not parse would fail every request it guards.
+        raise RuntimeError(f"MODERATION_{name}={value!r} is not Flask-Limiter syntax "
+                           "(for example 5/minute;50/day) nor off") from None
+
+
+def posting_headers(state: LimitState | None) -> dict[str, str]:
+    """The X-RateLimit-* headers Flask-Limiter sends, for the posting limit nearest to refusing."""
+    if state is None:
+        return {}
+    headers = {"X-RateLimit-Limit": str(state.amount), "X-RateLimit-Remaining": str(state.remaining),
+               "X-RateLimit-Reset": str(state.reset_at)}
+    if state.refused:
+        headers["Retry-After"] = str(state.retry_after)
+    return headers
 
 
 def init_app(app: Flask) -> None:
@@ -98,13 +103,6 @@ def init_app(app: Flask) -> None:
     # On while any limits are: each route's limits also check their own setting (see `limited`).
     on = any(str(app.config[name]).strip().lower() != "off" for name in ("RATE_LIMITS", "API_KEY_RATE_LIMITS"))
     app.config.setdefault("RATELIMIT_ENABLED", on)
-    # A limit that does not parse would fail every request it guards: refuse to start instead.
     for name in ("RATE_LIMITS", "REPORT_RATE_LIMITS", "API_KEY_RATE_LIMITS"):
-        value = str(app.config[name]).strip()
-        if value.lower() != "off":
-            try:
-                parse_many(value)
-            except ValueError:
-                raise RuntimeError(f"MODERATION_{name}={value!r} is not Flask-Limiter syntax "
-                                   "(for example 5/minute;50/day) nor off") from None
+        parsed(app, name)
     limiter.init_app(app)

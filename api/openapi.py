@@ -145,7 +145,11 @@ def build() -> dict[str, Any]:
             params=[{"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
             extra_errors={"403": _problem("The article is closed"), "409": _problem("Key reused"),
-                          "413": _problem("Body too large"), "415": _problem("Wrong content type")},
+                          "413": _problem("Body too large"), "415": _problem("Wrong content type"),
+                          "429": _problem("Over `MODERATION_RATE_LIMITS` for this IP address or email (every post "
+                                          "counts, invalid ones too); retry after `Retry-After` seconds. Every "
+                                          "answer carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` for "
+                                          "the limit nearest to refusing the poster")},
         )},
         "/v1/articles/{article_id}/comments": {"get": _op(
             "An article's published comments, oldest first", {"200": _json(s.CommentPage)},

@@ -10,12 +10,13 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from api import metrics
 from api.auth import bearer_moderator
 from api.inputs import is_form, parse, query_int, raw_input
-from api.limits import client_email, client_ip, limited, limiter, posting_limits, reporting_limits
+from api.limits import client_ip, limited, limiter, posting_headers, reporting_limits
 from api.problems import ProblemError, invalid
 from api.services import services
 from api.views import public_comment, review_items
 from moderation.comments import Origin
 from moderation.intake import ArticleClosed
+from moderation.rate_limits import LimitState, RateLimited, email_identity, ip_identity
 from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
 from moderation.store import IdempotencyMismatch, NotFound, ParentNotFound
 
@@ -79,19 +80,25 @@ def _named_as_sent(error: ProblemError, aliases: dict[str, str]) -> ProblemError
     return error
 
 
+def _too_many(state: LimitState) -> ProblemError:
+    return ProblemError(429, "Too Many Requests", state.limit, headers=posting_headers(state))
+
+
 @bp.post("/comments")
-@limited(
-    limiter.limit(posting_limits, key_func=client_ip),
-    limiter.limit(posting_limits, key_func=client_email),
-)
 def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
     aliases = _form_aliases(data) if form_post else {}
-    return_to = _return_to(data) if form_post and _wants_html() else None
+    # The posting limits count every post, per IP address and per email (intake counts a valid one
+    # in its own round trip; an invalid one is counted here, so a flood of them is refused too).
+    ip = ip_identity(request.remote_addr or "")
     try:
+        return_to = _return_to(data) if form_post and _wants_html() else None
         comment = parse(CommentIn, data, strict=not form_post)
     except ProblemError as error:
+        state = services().intake.count_post((ip, email_identity(str(data.get("email") or ""))))
+        if state is not None and state.refused:
+            raise _too_many(state) from None
         raise _named_as_sent(error, aliases) from None
 
     # Headers straight from the environ: werkzeug's Headers.get raises and catches a KeyError for
@@ -106,7 +113,9 @@ def post_comment() -> Any:
         referer=environ.get("HTTP_REFERER", "")[:1000],
     )
     try:
-        receipt = services().intake.submit(comment, origin, key)
+        receipt = services().intake.submit(comment, origin, key, identities=(ip, email_identity(comment.email)))
+    except RateLimited as refused:
+        raise _too_many(refused.state) from None
     except ArticleClosed:
         raise ProblemError(403, "Forbidden", "This article is closed for comments.") from None
     except ParentNotFound:
@@ -122,12 +131,15 @@ def post_comment() -> Any:
         metrics.SCORING.observe(receipt.scoring_seconds)
         metrics.record_decision("automatic", receipt.decision, receipt.reasons)
     if return_to:
-        return redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
+        response = redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
+        response.headers.update(posting_headers(receipt.limit))
+        return response
     response = jsonify(
         id=receipt.id, article_id=receipt.article_id, status=receipt.status, created_at=receipt.created_at
     )
     response.status_code = 201
     response.headers["Location"] = f"/v1/comments/{receipt.id}"
+    response.headers.update(posting_headers(receipt.limit))
     if receipt.duplicate:
         response.headers["Idempotent-Replayed"] = "true"
     return response

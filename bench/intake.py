@@ -10,21 +10,28 @@ One command (from the project folder, with the project's virtualenv):
 
 It starts its own redis-server on a free loopback port (never the machine's 6379), the service as production
 runs it (`moderation serve`, or gunicorn with the service's own `api/gunicorn_conf.py` where serve has no option
-for the worker class), and `bench/reference_app.py` under the same gunicorn settings; then it measures
+for the worker class) with its posting limits counting (set too high to refuse a bench post, so that their
+cost is measured, not their refusals), `bench/reference_app.py` under the same gunicorn settings, the floor
+(the reference scoring each post with the service's model: the most a service that scores before it answers
+can do), and Isso (ISSO_VERSION, the comment server a newsroom would run instead, installed into a virtualenv
+of its own under var/bench/, moderation on, its guard's rate limit counting, under the same gunicorn
+settings); then it measures
 
 1. POST /v1/comments throughput and latency with wrk (installed from Debian's packages if missing) and
-   `bench/wrk/post_comments.lua` (varied authors, bodies, articles and replies), reference and service
-   interleaved round by round, each run after a warm-up;
+   `bench/wrk/post_comments.lua` (varied authors, bodies, articles and replies; the same comments to Isso's
+   own route), all four apps interleaved round by round, each run after a warm-up;
 2. GET /v1/articles/<id>/comments for an article of 50 published comments, the same way;
 3. latency at a steady rate (default 200 posts/s) with an open-loop generator written here (asyncio over
    loopback, one new connection per request, latency counted from each request's scheduled time, so a
-   stalled server cannot hide its queue: no coordinated omission);
+   stalled server cannot hide its queue: no coordinated omission); then the same for the drop-in routes
+   at the same rate: Perspective's `comments:analyze` as Coral sends it, and Coral's moderation phase;
 4. resident memory of the gunicorn master and each worker from /proc/<pid>/smaps_rollup, and what
    preloading shares (a second service started with preload_app off, for comparison);
 5. with --profile, where the workers spend their time (py-spy, sampling every worker during a POST run).
 
 It prints every figure, the machine and how busy it was with other work, and last:
-`intake: ratio=X service_rps=Y p99_ms=Z` (POST: service/reference throughput, the service's rate and p99).
+`intake: ratio=R floor_ratio=F isso_ratio=I service_rps=S p99_ms=P`: the service's POST throughput over the
+reference's (R), the floor's (F) and Isso's (I), its own rate (S), and its p99 at the steady rate (P).
 """
 
 from __future__ import annotations
@@ -56,6 +63,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 WRK_DIR = ROOT / "bench" / "wrk"
 PHRASES = WRK_DIR / "phrases.txt"
+# The Isso release the service is measured against, and where its virtualenv is kept between runs.
+ISSO_VERSION = "0.14.0"
+ISSO_VENVS = ROOT / "var" / "bench"
+# Posting limits high enough that no bench post is refused: the counters' cost is measured, never a refusal.
+BENCH_POSTING_LIMITS = "1000000/minute;100000000/day"
 READ_ARTICLE = "bench-read-50"
 READ_COMMENTS = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -71,6 +83,7 @@ except ImportError:  # run with a Python that lacks the project: use the project
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from moderation.api_keys import ApiKeys  # noqa: E402
 from moderation.keys import Keys  # noqa: E402
 from moderation.moderators import Moderators  # noqa: E402
 from moderation.policy_store import PolicyStore  # noqa: E402
@@ -255,11 +268,15 @@ def base_env(redis_url: str, data_dir: Path, port: int, workers: int) -> dict[st
 
 def service_launch(
     tmp: Path, redis_url: str, *, workers: int, worker_class: str, threads: int, preload: bool = True,
-    tag: str = "service",
+    tag: str = "service", limits: bool = False,
 ) -> Launch:
+    """The service as `moderation serve` runs it; with `limits`, its rate limits on at BENCH_POSTING_LIMITS."""
     port = free_port()
     data_dir = tmp / f"{tag}-data"
     env = base_env(redis_url, data_dir, port, workers)
+    if limits:
+        env["MODERATION_RATE_LIMITS"] = BENCH_POSTING_LIMITS
+        env["MODERATION_API_KEY_RATE_LIMITS"] = BENCH_POSTING_LIMITS
     log = tmp / f"{tag}.log"
     if worker_class == "sync" and preload:
         command = [sys.executable, "-m", "moderation_cli", "serve", "--bind", f"127.0.0.1:{port}",
@@ -293,6 +310,63 @@ def reference_launch(tmp: Path, redis_url: str, *, workers: int, worker_class: s
     how = f"gunicorn -c api/gunicorn_conf.py -w {workers} -k {worker_class}" + (
         f" --threads {threads}" if worker_class == "gthread" else "") + (" (REFERENCE_SCORES=1)" if scores else "")
     return Launch(name, command, env, port, "/readyz", tmp / f"{name}.log", how)
+
+
+def ensure_isso(folder: Path = ISSO_VENVS) -> Path:
+    """A virtualenv with Isso ISSO_VERSION and this gunicorn, made once (from PyPI) and kept for later runs."""
+    import gunicorn
+
+    venv = folder / f"isso-{ISSO_VERSION}-gunicorn-{gunicorn.__version__}"
+    if not (venv / "bin" / "gunicorn").exists():
+        say(f"installing Isso {ISSO_VERSION} into {venv} (once)")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                               "--disable-pip-version-check", f"isso=={ISSO_VERSION}",
+                               f"gunicorn=={gunicorn.__version__}"], capture_output=True, text=True)
+        if done.returncode:
+            shutil.rmtree(venv, ignore_errors=True)
+            raise SystemExit(f"could not install Isso {ISSO_VERSION} (or --skip isso):\n{done.stderr[-3000:]}")
+    return venv
+
+
+def isso_launch(tmp: Path, venv: Path, *, workers: int, worker_class: str, threads: int) -> Launch:
+    """Isso under the service's gunicorn settings, moderation on, its guard counting (never refusing a bench post)."""
+    from api import gunicorn_conf
+
+    port = free_port()
+    data = tmp / "isso-data"
+    data.mkdir(parents=True, exist_ok=True)
+    settings = data / "isso.cfg"
+    settings.write_text(
+        "[general]\n"
+        f"dbpath = {data / 'comments.db'}\n"
+        "host = https://news.example/\n"
+        "notify = stdout\n"
+        "[moderation]\n"
+        "enabled = true\n"
+        "[guard]\n"
+        "enabled = true\n"
+        "ratelimit = 1000000\n"
+        "direct-reply = 1000000\n"
+        "reply-to-self = true\n"
+        "require-author = false\n"
+        "require-email = false\n"
+        "[server]\n"
+        f"listen = http://127.0.0.1:{port}\n"
+    )
+    # The service's settings file imports the project; Isso's virtualenv has only Isso, so its values are copied.
+    conf = tmp / "isso-gunicorn.py"
+    conf.write_text(
+        f"bind = ['127.0.0.1:{port}']\nworkers = {workers}\nworker_class = {worker_class!r}\nthreads = {threads}\n"
+        f"preload_app = True\ntimeout = {gunicorn_conf.timeout}\ngraceful_timeout = {gunicorn_conf.graceful_timeout}\n"
+        f"keepalive = {gunicorn_conf.keepalive}\nlimit_request_line = {gunicorn_conf.limit_request_line}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "GUNICORN_", "PYTHON"))}
+    env["ISSO_SETTINGS"] = str(settings)
+    command = [str(venv / "bin" / "gunicorn"), "-c", str(conf), "isso.run:application"]
+    how = (f"Isso {ISSO_VERSION}, gunicorn -w {workers} -k {worker_class}"
+           + (f" --threads {threads}" if worker_class == "gthread" else "") + ", moderation on, guard on")
+    return Launch("isso", command, env, port, "/info", tmp / "isso.log", how)
 
 
 # -- wrk -----------------------------------------------------------------------------------------------
@@ -345,6 +419,11 @@ class Run:
     @property
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.app_cpu_s / max(1, self.requests)
+
+    @property
+    def all_cpu_ms_per_request(self) -> float:
+        """The app's and Redis's CPU per request."""
+        return 1000 * (self.app_cpu_s + self.redis_cpu_s) / max(1, self.requests)
 
 
 def run_wrk(
@@ -634,6 +713,40 @@ def steady_rate(app: App, rate: float, seconds: float, seed: int, idle_probe: fl
     )
 
 
+def steady_requests(app: App, name: str, payloads: list[bytes], rate: float, seconds: float, ok: tuple[int, ...],
+                    idle_probe: float = 0.5) -> SteadyResult:
+    """A steady open-loop run of ready-made requests (sent in turn) against one app."""
+    load = background_busy(idle_probe)
+    results, lags = asyncio.run(open_loop("127.0.0.1", app.port, payloads, rate, seconds))
+    latencies = [elapsed * 1000 for status, elapsed, _ in results if status in ok]
+    return SteadyResult(
+        app=name, rate=rate, seconds=seconds, sent=len(results), ok=len(latencies),
+        errors=len(results) - len(latencies), statuses=dict(Counter(str(status) for status, _, _ in results)),
+        p50_ms=round(percentile(latencies, 50), 2), p90_ms=round(percentile(latencies, 90), 2),
+        p99_ms=round(percentile(latencies, 99), 2), p999_ms=round(percentile(latencies, 99.9), 2),
+        max_ms=round(max(latencies, default=float("nan")), 2),
+        send_lag_p99_ms=round(percentile([lag * 1000 for lag in lags], 99), 2), load_before=round(load, 3),
+    )
+
+
+def dropin_payloads(service: App, api_key: str, coral_secret: str, seed: int, count: int = 2000
+                    ) -> list[tuple[str, list[bytes], tuple[int, ...]]]:
+    """(route, raw requests, statuses that count as answered) for Perspective's analyze and Coral's phase.
+
+    Each request is what the route's real client sends (bench/dropin.py and bench/coral_phase.py build them).
+    """
+    # Imported here: both modules import this one.
+    from bench.coral_phase import coral_requests, http_request
+    from bench.dropin import perspective_analyze, raw_request
+
+    comments = Comments(seed)
+    analyze = [raw_request(perspective_analyze(comments.body(), api_key), "127.0.0.1", service.port)
+               for _ in range(count)]
+    coral = [http_request("127.0.0.1", service.port, signature, body)
+             for signature, body in coral_requests(count, coral_secret, seed)]
+    return [("analyze", analyze, (200,)), ("coral", coral, (200, 204))]
+
+
 # -- memory ----------------------------------------------------------------------------------------------
 
 
@@ -767,11 +880,12 @@ def describe(run: Run) -> str:
 
 
 def interleaved(wrk: str, apps: list[App], redis_pid: int, kind: str, script: str, args: argparse.Namespace,
-                script_args: Callable[[int], list[str]]) -> dict[str, list[Run]]:
+                script_args: Callable[[int, str], list[str]]) -> dict[str, list[Run]]:
+    """Each app in turn, round after round (every other round in reverse); script_args(round, app name)."""
     runs: dict[str, list[Run]] = {app.name: [] for app in apps}
     for round_number in range(args.rounds):
         for app in apps if round_number % 2 == 0 else reversed(apps):
-            run = measure(wrk, app, redis_pid, kind, script, args, script_args(round_number))
+            run = measure(wrk, app, redis_pid, kind, script, args, script_args(round_number, app.name))
             runs[app.name].append(run)
             say(f"  round {round_number + 1} {describe(run)}")
     return runs
@@ -793,12 +907,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top.add_argument("--steady-seconds", type=float, default=30.0, help="length of the steady-rate run")
     top.add_argument("--policy", choices=("open", "default"), default="open",
                      help="open: hold_new_authors off (returning readers), default: the shipped policy")
-    top.add_argument("--skip", action="append", default=[], choices=("post", "read", "steady", "memory"),
-                     help="leave a step out (repeatable)")
+    top.add_argument("--skip", action="append", default=[],
+                     choices=("post", "read", "steady", "dropin", "memory", "floor", "isso"),
+                     help="leave a step (post, read, steady, dropin: the drop-in routes' steady runs, memory) or an "
+                          "app (floor, isso) out; repeatable")
     top.add_argument("--model", help="the service's model artifact (default: MODERATION_MODEL_PATH, else the shipped)")
     top.add_argument("--profile", action="store_true", help="sample the service's workers with py-spy")
     top.add_argument("--floor", action="store_true",
-                     help="also POST to the reference with the model scoring each post (REFERENCE_SCORES=1)")
+                     help="kept for older command lines: the floor (the reference with the model scoring each "
+                          "post, REFERENCE_SCORES=1) is always measured unless --skip floor")
     top.add_argument("--py-spy", help="path of py-spy (default: on PATH or beside this Python)")
     top.add_argument("--out", help="folder for logs, the JSON results and the profile (default: a temporary one)")
     top.add_argument("--nice", type=int, default=0,
@@ -861,20 +978,28 @@ def main(argv: list[str] | None = None) -> int:
             PolicyStore(redis, keys).update({"hold_new_authors": False}, "bench")
         say(f"redis-server on {redis_server.url} (no persistence); policy: {args.policy}")
         common: dict[str, Any] = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
-        launches = [reference_launch(out, redis_server.url, **common), service_launch(out, redis_server.url, **common)]
-        if args.floor:
+        coral_secret = "ems_" + os.urandom(32).hex()
+        service_start = service_launch(out, redis_server.url, **common, limits=True)
+        service_start.env["MODERATION_CORAL_SIGNING_SECRETS"] = coral_secret
+        api_key = ApiKeys(redis, keys).add(f"bench-{os.urandom(4).hex()}")
+        launches = [reference_launch(out, redis_server.url, **common), service_start]
+        if "floor" not in args.skip:
             launches.append(reference_launch(out, redis_server.url, scores=True, **common))
+        if "isso" not in args.skip and "post" not in args.skip:
+            launches.append(isso_launch(out, ensure_isso(), **common))
         with started(launches) as all_apps:
             reference, service = apps = all_apps[:2]
-            for app in apps:
+            for app in all_apps:
                 say(f"{app.name}: {app.launch.how} on {app.url}, workers {app.workers()}")
-            ratio = service_rps = service_p99 = float("nan")
+            say(f"service posting limits: {BENCH_POSTING_LIMITS} per IP address and per email (counting, never "
+                "refusing a bench post)")
+            ratio = floor_ratio = isso_ratio = service_rps = steady_p99 = float("nan")
 
             if "post" not in args.skip:
                 say(f"\nPOST /v1/comments: wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s "
                     f"-s bench/wrk/post_comments.lua, {args.rounds} round(s) after {args.warmup} s warm-up each")
                 runs = interleaved(wrk, all_apps, redis_pid, "post", "post_comments.lua", args,
-                                   lambda n: [str(int(time.time()) + n)])
+                                   lambda n, name: [str(int(time.time()) + n), *(["isso"] if name == "isso" else [])])
                 ref_run, svc_run = median_run(runs["reference"]), median_run(runs["service"])
                 ratio = svc_run.rps / ref_run.rps
                 one_worker = {name: sum(run.top_worker_share > ONE_WORKER_SHARE for run in app_runs)
@@ -882,7 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.workers > 1 and any(one_worker.values()):
                     say("rounds served by one worker, left out of the medians: "
                         + ", ".join(f"{name} {count}" for name, count in one_worker.items()))
-                service_rps, service_p99 = svc_run.rps, svc_run.p99_ms
+                service_rps = svc_run.rps
                 say("median:")
                 say("  " + describe(ref_run))
                 say("  " + describe(svc_run))
@@ -892,14 +1017,25 @@ def main(argv: list[str] | None = None) -> int:
                     f"cpu_ratio={cpu_ratio:.2f} (reference/service CPU per request)")
                 results["post"] = {"runs": {k: [asdict(r) for r in v] for k, v in runs.items()},
                                    "ratio": round(ratio, 3)}
-                if args.floor:
+                if "floor" in runs:
                     floor_run = median_run(runs["floor"])
-                    floor_ratio = floor_run.rps / ref_run.rps
+                    floor_ratio = svc_run.rps / floor_run.rps
                     say("  " + describe(floor_run))
-                    say(f"floor (the reference plus scoring each post): ratio={floor_ratio:.2f} "
-                        f"cpu_ratio={ref_run.cpu_ms_per_request / max(1e-9, floor_run.cpu_ms_per_request):.2f}: "
-                        "the most any service that scores before answering can reach here")
+                    floor_cpu = ref_run.cpu_ms_per_request / max(1e-9, floor_run.cpu_ms_per_request)
+                    say(f"floor (the reference plus scoring each post): {floor_run.rps / ref_run.rps:.2f} of the "
+                        f"reference, cpu_ratio={floor_cpu:.2f}: the most any service that scores before answering "
+                        "can reach here")
+                    say(f"floor: floor_ratio={floor_ratio:.2f} (target >= 0.8: the service's throughput over the "
+                        f"floor's); CPU per post, app and Redis: service {svc_run.all_cpu_ms_per_request:.2f} ms, "
+                        f"floor {floor_run.all_cpu_ms_per_request:.2f} ms")
                     results["post"]["floor_ratio"] = round(floor_ratio, 3)
+                if "isso" in runs:
+                    isso_run = median_run(runs["isso"])
+                    isso_ratio = svc_run.rps / isso_run.rps
+                    say("  " + describe(isso_run))
+                    say(f"isso: isso_ratio={isso_ratio:.2f} (target >= 3: the service's throughput over Isso "
+                        f"{ISSO_VERSION}'s, moderation on)")
+                    results["post"]["isso_ratio"] = round(isso_ratio, 3)
 
             if "read" not in args.skip:
                 seed_read_article(service, redis, keys)
@@ -910,7 +1046,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"\nGET /v1/articles/{READ_ARTICLE}/comments ({READ_COMMENTS} comments, "
                     f"{len(json.dumps(ours))} bytes, both apps answer the same): wrk -t{args.wrk_threads} "
                     f"-c{args.connections} -d{args.duration}s -s bench/wrk/get_comments.lua")
-                runs = interleaved(wrk, apps, redis_pid, "read", "get_comments.lua", args, lambda n: [READ_ARTICLE])
+                runs = interleaved(wrk, apps, redis_pid, "read", "get_comments.lua", args, lambda n, name: [READ_ARTICLE])
                 ref_run, svc_run = median_run(runs["reference"]), median_run(runs["service"])
                 say("median:")
                 say("  " + describe(ref_run))
@@ -934,8 +1070,22 @@ def main(argv: list[str] | None = None) -> int:
                         f"p50 {steady.p50_ms:.2f} ms p90 {steady.p90_ms:.2f} ms p99 {steady.p99_ms:.2f} ms "
                         f"p99.9 {steady.p999_ms:.2f} ms max {steady.max_ms:.2f} ms (generator lag p99 "
                         f"{steady.send_lag_p99_ms:.2f} ms, other load {steady.load_before:.0%})")
-                service_steady = results["steady"]["service"]
-                say(f"steady: rate={args.rate:.0f} p99_ms={service_steady['p99_ms']:.2f} (target < 15)")
+                steady_p99 = results["steady"]["service"]["p99_ms"]
+                say(f"steady: rate={args.rate:.0f} p99_ms={steady_p99:.2f} (target <= 15)")
+
+            if "dropin" not in args.skip:
+                say(f"\ndrop-in routes, steady {args.rate:.0f} requests/s for {args.steady_seconds:.0f} s each (the "
+                    "same open loop)")
+                results["dropin"] = {}
+                for route, payloads, ok in dropin_payloads(service, api_key, coral_secret, seed=int(time.time())):
+                    steady = steady_requests(service, route, payloads, args.rate, args.steady_seconds, ok,
+                                             idle_probe=args.idle_probe)
+                    results["dropin"][route] = asdict(steady)
+                    say(f"  {route:<10} sent {steady.sent} ok {steady.ok} statuses {steady.statuses} "
+                        f"p50 {steady.p50_ms:.2f} ms p90 {steady.p90_ms:.2f} ms p99 {steady.p99_ms:.2f} ms "
+                        f"max {steady.max_ms:.2f} ms")
+                say("dropin: " + " ".join(f"{route}_p99_ms={entry['p99_ms']:.2f}"
+                                          for route, entry in results["dropin"].items()) + " (target <= 10)")
 
             if "memory" not in args.skip:
                 say("\nmemory (/proc/<pid>/smaps_rollup, after the load above):")
@@ -968,7 +1118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     (out / "results.json").write_text(json.dumps(results, indent=2))
     say(f"\nraw results: {out / 'results.json'}")
-    say(f"intake: ratio={ratio:.2f} service_rps={service_rps:.0f} p99_ms={service_p99:.2f}")
+    say(f"intake: ratio={ratio:.2f} floor_ratio={floor_ratio:.2f} isso_ratio={isso_ratio:.2f} "
+        f"service_rps={service_rps:.0f} p99_ms={steady_p99:.2f}")
     return 0
 
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.intake import READ_ARTICLE, Comments  # noqa: E402
+from bench.intake import BENCH_POSTING_LIMITS, READ_ARTICLE, Comments  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
 
 
@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--loop", type=float, default=0.0, metavar="SECONDS",
                      help="only POST through the service for this long (for a sampling profiler: "
                           "py-spy record --gil -- .venv/bin/python bench/profile_intake.py --loop 20)")
+    top.add_argument("--rate-limits", default=BENCH_POSTING_LIMITS,
+                     help=f"the service's posting limits (default {BENCH_POSTING_LIMITS}, as bench/intake.py "
+                          "runs it: counting, never refusing; `off` to leave their cost out)")
     args = top.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-profile-"))
@@ -114,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         model = load_model(os.environ.get("MODERATION_MODEL_PATH"))
         print(f"model {model.version} loaded in {time.perf_counter() - started:.2f} s", flush=True)
-        config = {"REDIS_URL": server.url, "SECRET_KEY": "bench", "RATE_LIMITS": "off", "ENV": "production",
-                  "MODEL": model}
+        config = {"REDIS_URL": server.url, "SECRET_KEY": "bench", "RATE_LIMITS": args.rate_limits,
+                  "ENV": "production", "MODEL": model}
         service = create_app(config)
         reference = create_reference(server.url, keys.prefix)
         comments = Comments(seed=1)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
 from moderation.model.signals import NO_AUTHOR, Author, Signal
 from moderation.policy import Assessment, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
+from moderation.rate_limits import COUNT_HITS, LimitState, PostingLimits, RateLimited
 from moderation.redis_client import EarlyReads
 from moderation.registry import LiveModels
 from moderation.retention import Retention
@@ -86,6 +87,8 @@ class Receipt:
     decision: str = ""
     reasons: tuple[str, ...] = ()
     scoring_seconds: float = 0.0
+    # The posting limit nearest to refusing this poster (None without limits), for the answer's headers.
+    limit: LimitState | None = None
 
 
 class Intake:
@@ -98,12 +101,14 @@ class Intake:
         models: LiveModels,
         secret: bytes,
         retention: Retention | None = None,
+        limits: PostingLimits | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.models = models
         self.secret = secret
         self.retention = retention or Retention(store)
+        self.limits = limits if limits is not None and limits.limits else None
         self._next_purge = 0.0
 
     def _forget_old(self) -> None:
@@ -116,8 +121,22 @@ class Intake:
             # Bounded, since it runs inside a request: a backlog (after an upgrade) is taken in turns.
             self.retention.run(max_batches=RETENTION_BATCHES_PER_PASS)
 
-    def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None) -> Receipt:
-        """Score, decide and store one comment; the same idempotency key gives the same receipt."""
+    def count_post(self, identities: tuple[str, ...]) -> LimitState | None:
+        """Count a post that will not be stored (it failed validation) against the posting limits."""
+        if self.limits is None or not identities:
+            return None
+        names, windows = self.limits.counters(identities)
+        replies = self.store.redis.eval(COUNT_HITS, len(names), *names, *windows)
+        return self.limits.state(list(replies))
+
+    def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None,
+               identities: tuple[str, ...] = ()) -> Receipt:
+        """Score, decide and store one comment; the same idempotency key gives the same receipt.
+
+        `identities` (the poster's IP address and email, see moderation.rate_limits) are counted
+        against the posting limits in the same round trip as the reads; over one, RateLimited is
+        raised and nothing is stored.
+        """
         key = author_key(self.secret, comment.email)
         fingerprint = text_fingerprint(comment.body)
         # Everything intake reads goes in one round trip, sent before scoring and read after it, so
@@ -138,6 +157,10 @@ class Intake:
         # The window is the policy's as this process last knew it; a change reaches it within a second.
         since_ms = int(time.time() * 1000) - self.policies.cached().burst_window_seconds * 1000
         self.store.queue_recent_articles(reads, key, comment.article_id, since_ms)
+        limits = self.limits if identities else None
+        if limits is not None:
+            # Last in the queue, so the reads' positions stay as they are.
+            reads.eval(COUNT_HITS, *limits.counters(identities))
         reads.send()
         try:
             models = self.models.current()
@@ -154,10 +177,13 @@ class Intake:
             replies = reads.replies()
         finally:
             reads.close()
+        limit = limits.state(replies.pop()) if limits is not None else None
+        if limit is not None and limit.refused:
+            raise RateLimited(limit)
         if idempotency is not None:
             earlier = self._earlier(replies.pop(0), *idempotency)
             if earlier:
-                return earlier
+                return replace(earlier, limit=limit)
 
         policy, mode = self.policies.for_article_from(replies[:policy_replies])
         if mode == "closed":
@@ -201,7 +227,7 @@ class Intake:
         )
         self._forget_old()
         if submitted.duplicate:
-            return self._receipt(submitted.id, duplicate=True)
+            return replace(self._receipt(submitted.id, duplicate=True), limit=limit)
         return Receipt(
             comment_id,
             comment.article_id,
@@ -210,6 +236,7 @@ class Intake:
             decision=decision.status,
             reasons=decision.codes,
             scoring_seconds=scoring_seconds,
+            limit=limit,
         )
 
     def _earlier(self, seen: str | None, idempotency_key: str, fingerprint: str) -> Receipt | None:

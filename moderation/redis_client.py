@@ -68,15 +68,17 @@ class ReadQueue(Protocol):
 
 
 class EarlyReads:
-    """Read-only commands sent to Redis at once, their replies collected later.
+    """Commands sent to Redis at once, their replies collected later.
 
     Intake queues the reads it needs (an idempotency key, the policy's version, the article's mode,
-    the author's history), calls `send()`, scores the comment while Redis answers, then calls
-    `replies()`. On a single server the commands go out in one write on a connection taken from
-    the client's pool, and the replies are read from it afterwards: no wait for the round trip
-    and none of redis-py's per-pipeline bookkeeping. On a cluster client, or if anything at all
-    goes wrong on that connection, `replies()` runs the same reads as an ordinary pipeline, with
-    redis-py's retry and errors; the reads change nothing, so running them twice is harmless.
+    the author's history) and the posting limits' counters, calls `send()`, scores the comment
+    while Redis answers, then calls `replies()`. On a single server the commands go out in one
+    write on a connection taken from the client's pool, and the replies are read from it
+    afterwards: no wait for the round trip and none of redis-py's per-pipeline bookkeeping. On a
+    cluster client, or if anything at all goes wrong on that connection, `replies()` runs the same
+    commands as an ordinary pipeline, with redis-py's retry and errors. The reads change nothing,
+    so running them twice is harmless; the counters may then count one post twice (as redis-py's
+    own retry of a command would), which refuses a poster sooner, never later.
     """
 
     def __init__(self, redis: Redis) -> None:
@@ -104,6 +106,10 @@ class EarlyReads:
 
     def zscore(self, name: str, value: str) -> None:
         self.commands.append(("ZSCORE", name, value))
+
+    def eval(self, script: str, keys: list[str], args: list[Any]) -> None:
+        # EVAL, not EVALSHA: a server that restarted and lost its scripts cannot answer NOSCRIPT.
+        self.commands.append(("EVAL", script, str(len(keys)), *keys, *(str(arg) for arg in args)))
 
     def send(self) -> None:
         pool = getattr(self.redis, "connection_pool", None)

@@ -40,6 +40,28 @@ def test_posting_is_limited_per_ip_with_retry_after(limited_app: Flask, redis: R
     assert redis.zcard(Keys().queue("pending")) == 3  # refused posts stored nothing
 
 
+def test_posts_report_the_limit_nearest_to_refusing_them(limited_app: Flask, redis: Redis) -> None:
+    client = limited_app.test_client()
+    first, second = (post(client, f"{BODY} ({n})", email=f"h{n}@example.com") for n in range(2))
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("3", "2")
+    assert second.headers["X-RateLimit-Remaining"] == "1"
+    assert 0 < int(first.headers["X-RateLimit-Reset"]) - time.time() <= 60
+    assert "Retry-After" not in first.headers  # only a refusal says when to come back
+    # The counters expire with their windows: nothing of a poster's is kept longer.
+    counters = list(redis.scan_iter(match=Keys().prefix + "rate:post:*"))
+    assert counters and all(0 < redis.pttl(key) <= 60_000 for key in counters)
+
+
+def test_invalid_posts_count_against_the_limit_too(limited_app: Flask, redis: Redis) -> None:
+    client = limited_app.test_client()
+    invalid = [client.post("/v1/comments", json={"article_id": "a1", "name": "", "body": ""}).status_code
+               for _ in range(3)]
+    refused = post(client)
+    assert invalid == [422, 422, 422] and refused.status_code == 429
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert redis.zcard(Keys().queue("pending")) == 0
+
+
 def test_posting_is_limited_per_email_across_addresses(limited_app: Flask) -> None:
     client = limited_app.test_client()
     statuses = [

@@ -1,8 +1,10 @@
--- wrk -s bench/wrk/post_comments.lua http://127.0.0.1:PORT -- [SEED]
+-- wrk -s bench/wrk/post_comments.lua http://127.0.0.1:PORT -- [SEED] [isso]
 -- Posts varied, realistic reader comments to /v1/comments, the same way to the service and the
 -- reference app: many authors (name, email), 2-6 sentence bodies built from bench/wrk/phrases.txt,
 -- a few spam and abusive ones, articles with a few hot stories, and about one in ten a reply to a
 -- comment this thread posted before (so the service's parent check runs).
+-- With `isso` after the seed, the same comments go to Isso's own route as its widget posts them:
+-- POST /new?uri=/articles/ID with text, author, email, the thread's title and the parent's number.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
@@ -93,7 +95,18 @@ local posted = {}
 local posted_size = 256
 local posted_next = 1
 
+local isso = false
+-- Isso's answer does not name the thread: the thread of each comment in flight is kept by the start
+-- of its text, which Isso's answer repeats (rendered), so a reply goes to its parent's thread.
+local in_flight = {}
+
+local function opening(text)
+  local start = text:match("^[%w ]+")
+  return start and #start >= 12 and start:sub(1, 24) or nil
+end
+
 function init(args)
+  isso = args[2] == "isso"
   load_pools(here .. "phrases.txt")
   local seed = tonumber(args[1] or "") or os.time()
   math.randomseed(seed * 7919 + (tonumber(id) or 0) * 104729)
@@ -108,13 +121,29 @@ function request()
   local email = first_ascii .. "." .. last_ascii .. random(99999) .. "@" .. pick(pools.domains)
   local article_id = article()
   local parent = ""
+  local earlier = nil
   if #posted > 0 and random() < 0.1 then
-    local earlier = posted[random(#posted)]
+    earlier = posted[random(#posted)]
     article_id = earlier[2]
     parent = ',"parent_id":"' .. earlier[1] .. '"'
   end
-  local payload = '{"article_id":"' .. article_id .. '","name":' .. json_string(first_name .. " " .. last_name) ..
-    ',"email":"' .. email .. '","body":' .. json_string(body()) .. parent .. '}'
+  local name = json_string(first_name .. " " .. last_name)
+  local plain = body()
+  local text = json_string(plain)
+  if isso then
+    local key = opening(plain)
+    if key then in_flight[key] = article_id end
+    -- The title lets Isso open a thread without fetching the article's page from the site.
+    local payload = '{"text":' .. text .. ',"author":' .. name .. ',"email":"' .. email .. '","title":"' ..
+      article_id .. '","parent":' .. (earlier and earlier[1] or "null") .. '}'
+    return wrk.format("POST", "/new?uri=%2Farticles%2F" .. article_id, {
+      ["Content-Type"] = "application/json",
+      ["User-Agent"] = pick(pools.user_agents),
+      ["Referer"] = "https://news.example/articles/" .. article_id,
+    }, payload)
+  end
+  local payload = '{"article_id":"' .. article_id .. '","name":' .. name ..
+    ',"email":"' .. email .. '","body":' .. text .. parent .. '}'
   return wrk.format("POST", "/v1/comments", {
     ["Content-Type"] = "application/json",
     ["Accept"] = "application/json",
@@ -124,7 +153,17 @@ function request()
 end
 
 function response(status, headers, body)
-  if status == 201 then
+  if isso and (status == 201 or status == 202) then
+    -- Isso answers 202 for a comment held for moderation; its ids are numbers, its thread is the uri.
+    local comment_id = body:match('"id":%s*(%d+)')
+    local key = opening(body:match('"text":%s*"<p>([^"]*)') or "")
+    local article_id = key and in_flight[key]
+    if comment_id and article_id then
+      in_flight[key] = nil
+      posted[posted_next] = { comment_id, article_id }
+      posted_next = posted_next % posted_size + 1
+    end
+  elseif status == 201 then
     local comment_id = body:match('"id":%s*"(%w+)"')
     local article_id = body:match('"article_id":%s*"([^"]+)"')
     if comment_id and article_id then
