@@ -14,7 +14,9 @@ Timings are per request, median of 5 batches, on one core; other work on the mac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import dataclasses
 import io
 import json
 import logging
@@ -25,7 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,25 @@ if str(ROOT) not in sys.path:
 
 from bench.intake import BENCH_POSTING_LIMITS, READ_ARTICLE, Comments  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
+
+
+@contextlib.contextmanager
+def _metrics_off() -> Iterator[None]:
+    """Every Prometheus update of a post made a no-op, for as long as the block runs."""
+    from api import metrics
+
+    class Nothing:
+        def inc(self, *args: object) -> None: ...
+        def observe(self, *args: object) -> None: ...
+
+    saved = metrics._child, metrics.SCORING, metrics.record_decision
+    metrics._child = lambda *args: Nothing()  # type: ignore[assignment]
+    metrics.SCORING = Nothing()  # type: ignore[assignment]
+    metrics.record_decision = lambda *args: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        metrics._child, metrics.SCORING, metrics.record_decision = saved  # type: ignore[assignment]
 
 
 def per_call_us(action: Callable[[], object], count: int, batches: int = 5) -> tuple[float, float]:
@@ -95,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from api import create_app, load_model
     from api.logs import LOGGING
     from bench.reference_app import create_app as create_reference
-    from moderation.comments import Origin
+    from moderation.comments import NewComment, Origin, new_comment_id
     from moderation.intake import assess
     from moderation.keys import Keys
     from moderation.policy import decide, text_fingerprint
@@ -197,15 +218,68 @@ def main(argv: list[str] | None = None) -> int:
             lambda: store.author_context("a" * 32, "b" * 24), n)))
         rows.append(("  Redis: PING (1 round trip, the floor)", per_call_us(redis.ping, n)))
         origin = Origin("127.0.0.1", "bench", "https://news.example/")
+        prepared = [(NewComment(id="", created_at="", article_id=c.article_id, parent_id=None, name=c.name,
+                                email=c.email, author_key="a" * 32, body=c.body, origin=origin, website=""),
+                     assess(model, c.body)) for c in parsed]
+
+        def store_submit(i: int) -> object:
+            comment, scored = prepared[i]
+            comment_id, created_at = new_comment_id()
+            record = dataclasses.replace(comment, id=comment_id, created_at=created_at)
+            verdict = decide(policy, scored, comment.body, article_mode="open", author_approved=1)
+            return store.submit(record, scored, verdict, model.version, text_fingerprint=text_fingerprint(comment.body))
         rows.append(("  Intake.submit (all of the above but parsing)", per_call_us(
             lambda: intake.submit(parsed[nxt()], origin), n)))
+
+        # The parts of a post that the floor does not do, each measured as what the whole POST saves
+        # without it (logging, metrics, the limits' counters). The store grows as the run posts, and
+        # a post costs more as it does, so the variants take turns batch by batch.
+        rows.append(("", (float("nan"), float("nan"))))
+        rows.append(("Where the service's CPU per post goes (the POST without each part, in turns):",
+                     (float("nan"), float("nan"))))
+        access = logging.getLogger("moderation.access")
+        limits = intake.limits
+
+        @contextlib.contextmanager
+        def no_access_log() -> Iterator[None]:
+            access.disabled = True
+            try:
+                yield
+            finally:
+                access.disabled = False
+
+        @contextlib.contextmanager
+        def no_limits() -> Iterator[None]:
+            intake.limits = None
+            try:
+                yield
+            finally:
+                intake.limits = limits
+
+        variants: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+            "  POST service, all of it": contextlib.nullcontext,
+            "  ... without the access log line": no_access_log,
+            "  ... without Prometheus metrics": _metrics_off,
+            "  ... without the posting limits' counters": no_limits,
+        }
+        taken: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+        for _ in range(7):
+            for name, variant in variants.items():
+                with variant():
+                    taken[name].append(minus_build(per_call_us(post_service, n // 2, batches=1)))
+        for name, values in taken.items():
+            rows.append((name, (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))))
+        stored = [intake.submit(parsed[nxt()], origin) for _ in range(3)]
+        del stored
+        rows.append(("  store.submit alone (the atomic script: hash, queue, lists, audit, stats)", per_call_us(
+            lambda: store_submit(nxt()), n)))
 
         width = max(len(name) for name, _ in rows)
         print(f"\nper request, microseconds (median of 5 batches; building the environ, {build_us[0]:.0f} us, "
               "taken off the POST rows):")
         print(f"  {'':<{width}}  {'cpu':>8}  {'wall':>8}")
         for name, (cpu, wall) in rows:
-            print(f"  {name:<{width}}  {cpu:8.0f}  {wall:8.0f}")
+            print(f"  {name:<{width}}  {cpu:8.0f}  {wall:8.0f}" if cpu == cpu else f"  {name}")
 
         if not args.no_cprofile:
             profiler = cProfile.Profile()
