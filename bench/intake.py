@@ -1046,7 +1046,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"\nGET /v1/articles/{READ_ARTICLE}/comments ({READ_COMMENTS} comments, "
                     f"{len(json.dumps(ours))} bytes, both apps answer the same): wrk -t{args.wrk_threads} "
                     f"-c{args.connections} -d{args.duration}s -s bench/wrk/get_comments.lua")
-                runs = interleaved(wrk, apps, redis_pid, "read", "get_comments.lua", args, lambda n, name: [READ_ARTICLE])
+                runs = interleaved(wrk, apps, redis_pid, "read", "get_comments.lua", args,
+                                   lambda n, name: [READ_ARTICLE])
                 ref_run, svc_run = median_run(runs["reference"]), median_run(runs["service"])
                 say("median:")
                 say("  " + describe(ref_run))
