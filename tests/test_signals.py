@@ -46,6 +46,12 @@ def test_body_signals_stay_quiet_on_ordinary_comments(text: str) -> None:
     assert codes(text) == set()
 
 
+def test_digits_inside_a_link_are_not_a_phone_number() -> None:
+    text = "The inspection report is at https://www.cqc.org.uk/location/1-2345678901 for anyone who wants it."
+    assert codes(text) == {"links"}
+    assert "phone" in codes(text + " Or call 0800 111 999.")
+
+
 def test_a_body_signal_marks_its_span() -> None:
     text = "Questions? Call +1 (555) 013-5571 today"
     (phone,) = [f for f in findings(text) if f.code == "phone"]

@@ -335,8 +335,10 @@ def findings(text: str, author: Author = NO_AUTHOR) -> tuple[Found, ...]:
     found: list[Found | None] = []
     lowered = text.lower()
     chat: Found | None = None
+    link_spans: list[tuple[int, int]] = []
     if _has(lowered, _LINK_GATE):
         links = list(LINK.finditer(text))
+        link_spans = [match.span() for match in links]
         if links:
             first = links[0]
             found.append(Found("links", min(len(links), MAX_COUNTED_LINKS) / MAX_COUNTED_LINKS, "body",
@@ -352,6 +354,10 @@ def findings(text: str, author: Author = NO_AUTHOR) -> tuple[Found, ...]:
         found.append(_first("hidden_link", _HIDDEN_LINK, text))
     digits = _DIGITS.search(text) is not None
     phones = list(_phones(text)) if digits else []
+    if phones and link_spans:
+        # Digits inside a link are its path or id (a report's reference number), not a number to call.
+        phones = [(start, end) for start, end in phones
+                  if not any(first <= start < last for first, last in link_spans)]
     if phones:
         start, end = phones[0]
         found.append(Found("phone", 1.0, "body", text[start:end], start, end))
