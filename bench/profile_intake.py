@@ -40,6 +40,17 @@ from moderation.redis_server import EmbeddedRedis  # noqa: E402
 
 
 @contextlib.contextmanager
+def _set(owner: object, name: str, value: object) -> Iterator[None]:
+    """owner.name is value while the block runs, then what it was."""
+    saved = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, saved)
+
+
+@contextlib.contextmanager
 def _metrics_off() -> Iterator[None]:
     """Every Prometheus update of a post made a no-op, for as long as the block runs."""
     from api import metrics
@@ -238,29 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("Where the service's CPU per post goes (the POST without each part, in turns):",
                      (float("nan"), float("nan"))))
         access = logging.getLogger("moderation.access")
-        limits = intake.limits
-
-        @contextlib.contextmanager
-        def no_access_log() -> Iterator[None]:
-            access.disabled = True
-            try:
-                yield
-            finally:
-                access.disabled = False
-
-        @contextlib.contextmanager
-        def no_limits() -> Iterator[None]:
-            intake.limits = None
-            try:
-                yield
-            finally:
-                intake.limits = limits
-
         variants: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
             "  POST service, all of it": contextlib.nullcontext,
-            "  ... without the access log line": no_access_log,
+            "  ... without the access log line": lambda: _set(access, "disabled", True),
             "  ... without Prometheus metrics": _metrics_off,
-            "  ... without the posting limits' counters": no_limits,
+            "  ... without the posting limits' counters": lambda: _set(intake, "limits", None),
         }
         taken: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
         for _ in range(7):
