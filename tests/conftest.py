@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from redis.cluster import RedisCluster
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from api import create_app, load_model
@@ -59,13 +60,22 @@ def redis_url(redis_server: str) -> str:
     return redis_server
 
 
+def close(client: Redis) -> None:
+    """Close a client and every connection it made: a cluster client's close() leaves its nodes' pools open."""
+    if isinstance(client, RedisCluster):
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.connection_pool.disconnect()
+    client.close()
+
+
 @pytest.fixture
 def redis(redis_url: str) -> Iterator[Redis]:
     client = connect(redis_url, decode_responses=True)
     client.flushdb()
     yield client
     client.flushdb()
-    client.close()
+    close(client)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +110,7 @@ def app(redis: Redis, redis_url: str, model: Scorer) -> Iterator[Flask]:
     })
     app.test_client_class = PrivacyCheckingClient
     yield app
-    app.extensions["moderation"].redis.close()
+    close(app.extensions["moderation"].redis)
 
 
 @pytest.fixture

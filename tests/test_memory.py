@@ -25,6 +25,7 @@ from moderation.retention import Retention, trim_events
 from moderation.store import CommentStore
 from moderation.webhooks import add_subscription, ensure_group
 from moderation_cli import main
+from tests.conftest import close
 
 DAY = 86400.0
 HELD = Decision("pending", (Reason("spam", 0.7),))
@@ -211,9 +212,11 @@ def own_redis(own_server: str) -> Iterator[Redis]:
 
 
 @pytest.fixture
-def own_app(own_server: str, model: Scorer) -> Flask:
-    return create_app({"TESTING": True, "REDIS_URL": own_server, "SECRET_KEY": "k", "MODEL": model,
-                       "RATE_LIMITS": "100/minute"})
+def own_app(own_server: str, model: Scorer) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "REDIS_URL": own_server, "SECRET_KEY": "k", "MODEL": model,
+                      "RATE_LIMITS": "100/minute"})
+    yield app
+    close(app.extensions["moderation"].redis)
 
 
 def test_a_stored_comment_takes_the_compact_encoding(own_app: Flask, own_redis: Redis) -> None:
