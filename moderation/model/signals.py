@@ -96,7 +96,7 @@ _HIDDEN_LINK = re.compile(
     r"(?i)\b[a-z0-9-]{2,}\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|\[\.\]|\(\.\)|\s+dot\s+)\s*"
     r"(?:com|net|org|info|biz|xyz|top|io|co|me|club|online|site|shop|store|live|app|link|life|pro|vip|fun)\b"
     r"|\bh\s+t\s+t\s+p"
-    # "w-w-w-site-net", "www . site . com": the web address spelt so that a link finder cannot read it.
+    # "w-w-w-site-net", "w w w . site . com": the web address spelt so that a link finder cannot read it.
     r"|\bw\W{1,3}w\W{1,3}w\W{1,3}[a-z0-9-]{2,}\W{1,3}(?:com|net|org|info|biz|live|app|site|online|xyz)\b"
     r"|\b(?:link|links|details|info|website|site)\s+(?:is\s+)?(?:in|on|at)\s+(?:my|the)\s+"
     r"(?:bio|profile|name|page|avatar|top)\b"
@@ -313,7 +313,7 @@ def _author_findings(author: Author) -> tuple[Found, ...]:
 _LINK_GATE = ("http", "www", *(f".{tld}" for tld in ("com", "net", "org", "info", "biz", "ru", "xyz", "top", "io",
                                                     "ly", "co", "me", "club", "online", "site", "shop")))
 _HIDDEN_GATE = ("dot", "[.]", "(.)", "{.}", "h t t", "bio", "profile", " name", " page", "avatar", "pfp",
-                "highlight", " top", "w-w", "w w w", "w.w.w", "www ")
+                "highlight", " top", "w-w", "w w", "w.w")
 _MESSAGING_GATE = ("whats", "watsap", "telegram", "viber", "wechat", "signal", "kik", "snapchat", "line id", "icq")
 _ACTION_GATE = ("now", "today", "here", "click", "contact", "call", "text", "mail", "message", "dm", "whats",
                 "inbox", "visit", "check out")
