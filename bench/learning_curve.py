@@ -81,7 +81,8 @@ def site_head(rows: Sequence[Example]) -> str | None:
 
 
 # What a base model is made of: the code and data of training, not adaptation's or evaluation's.
-BASE_INPUTS = ("classifier.py", "datasets.py", "lexicon.py", "signals.py", "training.py", "readers/*.jsonl")
+BASE_INPUTS = ("classifier.py", "datasets.py", "lexicon.py", "signals.py", "training.py", "readers/*.jsonl",
+               "sitespam/*.jsonl")
 # (site.py and adaptation.py, the adapted model's own code, are left out: they do not change a base model.)
 
 

@@ -16,11 +16,13 @@ from moderation.model.signals import Author
 from moderation.model.site import site_terms
 from moderation.model.training import write_artifact
 
-# A site whose spammers push one made-up product, and whose readers argue about the ferry timetable.
-SPAMMY = ["Zorblax tonic cures everything, order at zorblax-direct.example now",
-          "My aunt swears by zorblax tonic, get yours at zorblax-direct.example",
-          "zorblax works, zorblax-direct.example has it cheap this week",
-          "Tired? Zorblax tonic. zorblax-direct.example"]
+# A site whose spammers push one made-up app, and whose readers argue about the ferry timetable. The
+# pitches read like the readers' own comments, so the shipped model ranks them among the readers' and only
+# the site's decisions can tell them apart (a pitch it already knows for spam would leave nothing to learn).
+SPAMMY = ["The Zorblax app has the real ferry times, works for me",
+          "Use zorblax for the ferry times, my aunt swears by it",
+          "zorblax has the island timetable, I check it every day",
+          "Ferry late again? Zorblax knows."]
 CIVIL = ["The ferry timetable change hurts commuters from the island.",
          "Why does the council never consult on the ferry times?",
          "I take the 7:10 ferry and it has been late all month.",
@@ -50,8 +52,9 @@ def adapted(shipped: Classifier, site_decisions: list[Example]) -> Classifier:
 
 
 def test_the_sites_own_spam_is_learnt(shipped: Classifier, adapted: Classifier) -> None:
-    text = "Zorblax tonic is back in stock at zorblax-direct.example"
-    assert adapted.score(text).spam > 0.9 > shipped.score(text).spam
+    text = "Zorblax has the winter timetable already"
+    # Held (the default hold threshold is 0.5) after the decisions, published before them.
+    assert adapted.score(text).spam > 0.8 > 0.5 > shipped.score(text).spam
     assert adapted.score(CIVIL[0]).spam < 0.5
     assert "Zorblax" in {e.text for e in adapted.score(text).spam_words}
 
@@ -62,7 +65,7 @@ def test_a_form_of_the_sites_spam_word_that_no_decision_held_is_learnt_too(shipp
     assert not any("zorblaxx" in term for text in SPAMMY for term, _, _ in site_terms(text))
     assert shipped.score("Zorblaxx!").spam < 0.05
     assert adapted.score("Zorblaxx!").spam > 0.3
-    assert adapted.score("The timetables changed again").spam < 0.05
+    assert adapted.score("The timetables changed again").spam < 0.5
 
 
 def test_an_adapted_model_scores_the_same_every_way_with_exact_evidence(adapted: Classifier) -> None:

@@ -306,7 +306,7 @@ def public_comparisons(data_dir: Path) -> dict[str, list[Comparison]]:
         data_dir, [source])) for e in datasets.LOADERS[source](data_dir)]
     if spam_rows:
         found.setdefault(SPAM, []).append(Comparison(
-            "YouTube and SMS spam vs ham", tuple(e.text for e in spam_rows if e.spam),
+            "the spam head's training sets: spam vs not", tuple(e.text for e in spam_rows if e.spam),
             tuple(e.text for e in spam_rows if not e.spam), "the spam head trained on these rows"))
     return found
 

@@ -11,6 +11,8 @@ which is None where that source says nothing about it.  Labelling decisions:
   form sent them; abuse None.
 * readers: legitimate reader comments written for this project (moderation/model/readers),
   with every form field: spam 0 and abuse 0.
+* sitespam: spam as it lands under news articles, written for this project
+  (moderation/model/sitespam), with every form field: spam 1, abuse None.
 * davidson, stormfront, civil: abuse from the data set.  All get spam=0: they
   are tweets, forum posts and news comments written by people, not ads, so they
   are the spam head's in-register negatives (news comments in particular).
@@ -40,11 +42,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from moderation.model import readers
+from moderation.model import readers, sitespam
 from moderation.model.signals import NO_AUTHOR, Author
 
-SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "readers", "davidson", "stormfront", "civil")
-SPAM_SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress")
+SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "sitespam", "readers", "davidson", "stormfront",
+                            "civil")
+SPAM_SOURCES: tuple[str, ...] = ("youtube", "sms", "instagram", "wordpress", "sitespam")
 ABUSE_SOURCES: tuple[str, ...] = ("davidson", "stormfront", "civil")
 
 # Paths relative to the data folder (../shared/data from the project root).
@@ -70,7 +73,8 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "sms": (SMS_FILE,),
     "instagram": (INSTAGRAM_FILE,),
     "wordpress": (WORDPRESS_FILE,),
-    # Package data, not a file of the data folder: see load_readers.
+    # Package data, not files of the data folder: see load_sitespam and load_readers.
+    "sitespam": (),
     "readers": (),
     "davidson": (DAVIDSON_FILE,),
     "stormfront": (STORMFRONT_FILE,),
@@ -204,6 +208,15 @@ def load_wordpress(data_dir: Path) -> list[Example]:
     ]
 
 
+def load_sitespam(data_dir: Path) -> list[Example]:
+    """Load the hand-written news-site spam (moderation/model/sitespam): all spam, abuse unjudged, with every field.
+
+    Beside wordpress-spam it is the only spam with a name, email and website, and the only one in the
+    kinds news sites get that the public sets lack. It ships with the project, so data_dir is not read.
+    """
+    return [Example(clean_text(row.body), "sitespam", 1, None, row.author) for row in sitespam.load()]
+
+
 def load_readers(data_dir: Path) -> list[Example]:
     """Load the hand-written reader comments (moderation/model/readers): not spam, not abuse, with every field.
 
@@ -302,6 +315,7 @@ LOADERS = {
     "sms": load_sms,
     "instagram": load_instagram,
     "wordpress": load_wordpress,
+    "sitespam": load_sitespam,
     "readers": load_readers,
     "davidson": load_davidson,
     "stormfront": load_stormfront,

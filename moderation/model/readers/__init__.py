@@ -38,10 +38,15 @@ def load() -> list[ReaderComment]:
 
 def parse(lines: Iterable[str], source: str = FILE) -> list[ReaderComment]:
     """Comments from JSON Lines text; the first malformed line raises MalformedLine naming its number."""
-    return [_comment(line, source, number) for number, line in enumerate(lines, start=1)]
+    return [ReaderComment(**row) for row in parse_rows(lines, source, FIELDS)]
 
 
-def _comment(line: str, source: str, number: int) -> ReaderComment:
+def parse_rows(lines: Iterable[str], source: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of JSON Lines text holding exactly `fields`, all text, none blank but the website."""
+    return [_row(line, source, number, fields) for number, line in enumerate(lines, start=1)]
+
+
+def _row(line: str, source: str, number: int, fields: tuple[str, ...]) -> dict[str, str]:
     where = f"{source} line {number}"
     if not line.strip():
         raise MalformedLine(f"{where}: empty line (each line must hold one comment)")
@@ -51,17 +56,17 @@ def _comment(line: str, source: str, number: int) -> ReaderComment:
         raise MalformedLine(f"{where}: not JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(row, dict):
         raise MalformedLine(f"{where}: a JSON {type(row).__name__} where an object was expected")
-    missing = [field for field in FIELDS if field not in row]
-    extra = sorted(set(row) - set(FIELDS))
+    missing = [field for field in fields if field not in row]
+    extra = sorted(set(row) - set(fields))
     if missing or extra:
         problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unexpected {', '.join(extra)}"] if extra else []
         )
-        raise MalformedLine(f"{where}: must hold exactly {', '.join(FIELDS)} ({'; '.join(problems)})")
-    for field in FIELDS:
+        raise MalformedLine(f"{where}: must hold exactly {', '.join(fields)} ({'; '.join(problems)})")
+    for field in fields:
         if not isinstance(row[field], str):
             raise MalformedLine(f"{where}: {field} must be text, not {type(row[field]).__name__}")
-    for field in ("name", "email", "body"):
-        if not row[field].strip():
+    for field in fields:
+        if field != "website" and not row[field].strip():
             raise MalformedLine(f"{where}: {field} must not be empty")
-    return ReaderComment(name=row["name"], email=row["email"], website=row["website"], body=row["body"])
+    return {field: row[field] for field in fields}
