@@ -84,6 +84,22 @@ def test_a_head_with_too_few_decisions_keeps_the_base(shipped: Classifier, adapt
         assert adapted.score(text).abuse == pytest.approx(shipped.score(text).abuse, rel=1e-9)
 
 
+def test_spam_the_base_already_ranks_first_is_still_learnt(shipped: Classifier) -> None:
+    # Pitches the shipped model already ranks above every reader ("order ... now", a shop's address): the
+    # folds' AUC cannot improve on the base's, but the correction's log-loss does, and it is kept.
+    pitches = ["Zorblax tonic cures everything, order at zorblax-direct.example now",
+               "zorblax works, zorblax-direct.example has it cheap this week"]
+    rows = [Example(f"{pitches[n % 2]} ({n})", "site", 1, 0) for n in range(30)]
+    rows += [Example(f"{CIVIL[n % 4]} Point {n}.", "site", 0, 0) for n in range(40)]
+    texts = [row.text for row in rows]
+    base = shipped.probabilities(texts)[:, 0]
+    assert base[:30].min() > base[30:].max()  # the base ranks them perfectly already
+    model, reports = adapt(shipped, rows)
+    (spam,) = [r for r in reports if r.head == "spam"]
+    assert spam.c is not None and spam.scale and spam.scale > 0.5  # a correction, on top of the base
+    assert Classifier(model).score("zorblax").spam > 0.5 > shipped.score("zorblax").spam
+
+
 def test_decisions_that_say_nothing_leave_the_base_ranking_alone(shipped: Classifier) -> None:
     # Labels drawn at random, whatever the text: any correction would be fitted to noise.
     rng = random.Random(7)

@@ -178,8 +178,13 @@ def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.
     worse than the recalibrated base's (scale and shift alone): a correction that ranks a little better in
     folds while its probabilities grow worse is fitting noise (on Civil Comments at 300 decisions the
     weakest penalty won the folds' AUC with a log-loss of 0.74 against 0.68, and lost 0.005 of AUC on the
-    site's other comments). The scale and shift refitted on all the decisions then calibrate the choice.
-    Ties go to the lower log-loss.
+    site's other comments). Where the base already ranks the decisions almost perfectly, the folds' AUC
+    has no room to show a gain, so a correction that keeps the base may also win with fold AUCs no worse
+    on average and fold log-losses better by more than the same corrected standard error: on SMS at 100
+    decisions (13 spam) the base's fold AUC was 0.987 and a correction's 0.995, within one error, while
+    its log-loss was 0.068 against 0.177; kept out, it left the site's other comments ranked at 0.916 (0.957
+    with it), where the decisions alone reached 0.958. The scale and shift refitted on all the decisions then calibrate
+    the choice. Ties go to the lower log-loss.
     """
     folds = min(FOLDS, int(min(y.sum(), len(y) - y.sum())))
     overlap = 1.0 / (folds - 1)  # n_test / n_train of one fold
@@ -189,26 +194,37 @@ def _choose(gram: NDArray[np.float64], base: NDArray[np.float64], y: NDArray[np.
             basis = _Basis.of(gram[np.ix_(train, train)])
             splits.append((train, test, basis.rows(), basis.project(gram[np.ix_(test, train)])))
     base_loss = float(log_loss(y, 1.0 / (1.0 + np.exp(-base)), sample_weight=weights, labels=[0, 1]))
-    scored: list[tuple[float | None, bool, NDArray[np.float64], float]] = []
+    scored: list[tuple[float | None, bool, NDArray[np.float64], NDArray[np.float64], float]] = []
     for c, with_base in [(None, True), *((c, with_base) for c in CORRECTION_C for with_base in (True, False))]:
-        fold_aucs, losses = [], []
+        fold_aucs, fold_losses, sizes = [], [], []
         for train, test, train_coordinates, test_coordinates in splits:
             correction = _fit_correction(train_coordinates, base[train], y[train], weights[train], c, with_base)
             z = _predict(correction, test_coordinates, base[test])
-            losses.append(float(log_loss(y[test], 1.0 / (1.0 + np.exp(-z)), sample_weight=weights[test],
-                                         labels=[0, 1])) * len(test))
+            fold_losses.append(float(log_loss(y[test], 1.0 / (1.0 + np.exp(-z)), sample_weight=weights[test],
+                                              labels=[0, 1])))
+            sizes.append(len(test))
             if 0 < y[test].sum() < len(test):
                 fold_aucs.append(float(roc_auc_score(y[test], z, sample_weight=weights[test])))
-        scored.append((c, with_base, np.array(fold_aucs), sum(losses) / (len(y) * REPEATS)))
-    reference, reference_loss = scored[0][2], scored[0][3]
+        losses = np.array(fold_losses)
+        scored.append((c, with_base, np.array(fold_aucs), losses, float(losses @ sizes) / (len(y) * REPEATS)))
+
+    def beats(differences: NDArray[np.float64]) -> bool:
+        """Whether paired fold differences are positive by more than their corrected standard error."""
+        if len(differences) < 2:
+            return len(differences) == 1 and float(differences[0]) > 0
+        return float(differences.mean()) > float(differences.std(ddof=1)) * np.sqrt(1.0 / len(differences) + overlap)
+
+    _, _, reference, reference_losses, reference_loss = scored[0]
     best: tuple[float | None, bool, float, float] = (None, True, round(float(reference.mean()), 4), reference_loss)
-    for c, with_base, aucs, loss in scored[1:]:
+    for c, with_base, aucs, losses, loss in scored[1:]:
         differences = aucs - reference
-        standard_error = (float(differences.std(ddof=1)) * np.sqrt(1.0 / len(differences) + overlap)
-                          if len(differences) > 1 else 0.0)
         auc = round(float(aucs.mean()), 4)
-        if (float(differences.mean()) > standard_error and loss <= reference_loss
-                and (auc > best[2] or (auc == best[2] and loss < best[3]))):
+        # Better ranking, or, for a correction on top of the base, ranking no worse and a clearly better
+        # log-loss. Not for one without the base: on decisions that say nothing, a nearly constant model
+        # beats a rescaled base's log-loss every fold, and would throw the base away.
+        better = beats(differences) or (with_base and float(differences.mean()) >= 0
+                                        and beats(reference_losses - losses))
+        if better and loss <= reference_loss and (auc > best[2] or (auc == best[2] and loss < best[3])):
             best = (c, with_base, auc, loss)
     return best[0], best[1], best[3], base_loss
 
