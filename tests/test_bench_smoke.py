@@ -106,6 +106,19 @@ def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
     assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)
 
 
+def test_source_weights_benchmark_smoke() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "source_weights.py"), "--readers", "1,2", "--seeds", "0",
+         "--max-per-source", "300"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    assert len([line for line in lines if re.match(r"^\| [12] \| 0 \|", line)]) == 2, lines
+    assert re.match(r"^source_weights: readers=2 held=\d\.\d{3} form_auc=\d\.\d{4} pooled_auc=\d\.\d{4}$",
+                    lines[-1]), lines[-1]
+
+
 DROPIN_LAST_LINE = re.compile(r"^dropin: analyze_p50_ms=(\d+\.\d+) analyze_p99_ms=(\d+\.\d+)$")
 
 

@@ -118,7 +118,13 @@ def labels(examples: Sequence[Example], head: str) -> NDArray[np.int64]:
 # A source's weight relative to the others of its kind (one-class or mixed), where it is not 1.
 # The two spam-only sets share what one would weigh, so adding the written news-site spam taught the
 # head new pitches without raising the share of spam it learns to expect (which moves every score).
-SOURCE_RELATIVE_WEIGHT: dict[str, float] = {"wordpress": 0.5, "sitespam": 0.5}
+# The reader comments, the only legitimate comments in a news site's register and with the form's
+# fields, weigh twice another one-class set (for spam: tweets, forum posts, toxic-span sentences; for
+# abuse: SMS and YouTube chat). Chosen among 1-4 on the training data's stratified hold-out (seeds 0
+# and 1): from 1 to 2 the held-out readers held for spam at 0.5 fell from 7.1% and 6.7% to 4.3%, and
+# the ROC AUC of held-out readers against held-out spam with fields (sitespam, wordpress) rose from
+# 0.976 to 0.979, the pooled AUC staying at 0.993; beyond 2 both moved little while recall fell.
+SOURCE_RELATIVE_WEIGHT: dict[str, float] = {"wordpress": 0.5, "sitespam": 0.5, "readers": 2.0}
 
 
 def sample_weights(sources: Sequence[str], y: NDArray[np.int64], head: str) -> NDArray[np.float64]:
