@@ -11,7 +11,7 @@ import pytest
 
 from moderation.model import readers, sitespam, written
 from moderation.model.readers import MalformedLine
-from moderation.model.sitespam import SpamComment
+from moderation.model.written import WrittenComment
 from moderation.schemas import CommentIn
 from tests.conftest import ROOT
 from tests.test_reader_training_set import evaluation_texts, normal_form
@@ -26,7 +26,7 @@ _WORD = re.compile(r"\w+")
 
 
 @pytest.fixture(scope="module")
-def comments() -> list[SpamComment]:
+def comments() -> list[WrittenComment]:
     return sitespam.load()
 
 
@@ -36,13 +36,13 @@ def five_grams(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + 5]) for i in range(len(words) - 4)}
 
 
-def test_the_set_has_enough_comments_of_many_kinds(comments: list[SpamComment]) -> None:
+def test_the_set_has_enough_comments_of_many_kinds(comments: list[WrittenComment]) -> None:
     kinds = Counter(comment.kind for comment in comments)
     assert len(comments) >= MINIMUM
     assert len(kinds) >= 10 and max(kinds.values()) <= len(comments) / 5, kinds
 
 
-def test_every_comment_passes_the_comment_form_schema(comments: list[SpamComment]) -> None:
+def test_every_comment_passes_the_comment_form_schema(comments: list[WrittenComment]) -> None:
     for comment in comments:
         accepted = CommentIn.model_validate(
             {"article_id": "2024-05-14-council-budget", "name": comment.name, "email": comment.email,
@@ -52,19 +52,19 @@ def test_every_comment_passes_the_comment_form_schema(comments: list[SpamComment
         assert (accepted.name, accepted.body) == (comment.name, comment.body), comment.body[:60]
 
 
-def test_websites_are_empty_or_http_urls(comments: list[SpamComment]) -> None:
+def test_websites_are_empty_or_http_urls(comments: list[WrittenComment]) -> None:
     for comment in comments:
         if comment.website:
             parts = urlsplit(comment.website)
             assert parts.scheme in ("http", "https") and parts.netloc, comment.website
 
 
-def test_no_body_appears_twice(comments: list[SpamComment]) -> None:
+def test_no_body_appears_twice(comments: list[WrittenComment]) -> None:
     counts = Counter(normal_form(comment.body) for comment in comments)
     assert [body[:60] for body, n in counts.items() if n > 1] == []
 
 
-def test_no_body_is_in_an_evaluation_set(comments: list[SpamComment]) -> None:
+def test_no_body_is_in_an_evaluation_set(comments: list[WrittenComment]) -> None:
     held_out = {normal_form(text) for text in evaluation_texts()}
     assert len(held_out) > 500  # the sets were found and read, so an empty intersection means something
     assert [comment.body[:60] for comment in comments if normal_form(comment.body) in held_out] == []

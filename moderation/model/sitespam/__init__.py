@@ -8,32 +8,20 @@ data: the sets that measure the filter are in moderation/model/written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 
 from moderation.model import readers
-from moderation.model.signals import Author
+from moderation.model.written import WrittenComment
 
 FILE = "spam_comments_train.jsonl"
 FIELDS: tuple[str, ...] = (*readers.FIELDS, "kind")
 
 
-@dataclass(frozen=True, slots=True)
-class SpamComment:
-    """One spam comment as the site's comment form sends it, with the kind of pitch it is."""
+def load() -> list[WrittenComment]:
+    """Every comment of the shipped file, in file order; a malformed line raises readers.MalformedLine.
 
-    name: str
-    email: str
-    website: str
-    body: str
-    kind: str
-
-    @property
-    def author(self) -> Author:
-        return Author(self.name, self.email, self.website)
-
-
-def load() -> list[SpamComment]:
-    """Every comment of the shipped file, in file order; a malformed line raises readers.MalformedLine."""
+    Each is a WrittenComment, the evaluation sets' record (the same form fields and kind): only the
+    record is shared, never a comment.
+    """
     text = resources.files(__name__).joinpath(FILE).read_text(encoding="utf-8")
-    return [SpamComment(**row) for row in readers.parse_rows(text.splitlines(), FILE, FIELDS)]
+    return [WrittenComment(**row) for row in readers.parse_rows(text.splitlines(), FILE, FIELDS)]
