@@ -119,6 +119,37 @@ def test_source_weights_benchmark_smoke() -> None:
                     lines[-1]), lines[-1]
 
 
+def test_training_batch_benchmark_smoke(tmp_path: Path) -> None:
+    # Two of the shipped reader comments (left out as already known) and a made-up spam and reader each.
+    known = (ROOT / "moderation" / "model" / "readers" / "reader_comments_train.jsonl").read_text().splitlines()[:2]
+    rows = [{"name": "Nell", "email": "nell@example.org", "website": "", "body": f"The bypass closed again, day {n}."}
+            for n in range(12)]
+    (tmp_path / "readers.jsonl").write_text("\n".join([*known, *map(json.dumps, rows)]) + "\n")
+    spam = [{"name": "Quick Loans", "email": "x@example.net", "website": "https://loans.example",
+             "body": f"Loan approved in {n} minutes, WhatsApp +44 7700 900{n:03d}", "kind": "loan_offer"}
+            for n in range(12)]
+    (tmp_path / "spam.jsonl").write_text("\n".join(map(json.dumps, spam)) + "\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "training_batch.py"), str(tmp_path / "readers.jsonl"),
+         str(tmp_path / "spam.jsonl"), "--seeds", "0", "--max-per-source", "200"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "batch: 24 new comments (12 spam), 2 already in the training data left out", lines[0]
+    assert len([line for line in lines if line.startswith("| 0 |")]) == 2, lines
+    assert re.match(r"^training_batch: held=\d\.\d{3}->\d\.\d{3} form_auc=\d\.\d{4}->\d\.\d{4} "
+                    r"pooled_auc=\d\.\d{4}->\d\.\d{4}$", lines[-1]), lines[-1]
+
+
+def test_training_batch_refuses_a_malformed_batch(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"name": "Nell", "body": "no email"}\n')
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "training_batch.py"), str(tmp_path / "bad.jsonl"),
+                           "--max-per-source", "50"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0
+    assert "bad.jsonl line 1: must hold exactly name, email, website, body" in done.stderr
+
+
 DROPIN_LAST_LINE = re.compile(r"^dropin: analyze_p50_ms=(\d+\.\d+) analyze_p99_ms=(\d+\.\d+)$")
 
 
