@@ -16,7 +16,6 @@ Last line: `source_weights: readers=W held=H form_auc=F pooled_auc=P`, the shipp
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
@@ -25,14 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
+from bench.heldout import FORM_SPAM, TrainingData, hold_out_figures  # noqa: E402
 from moderation.model import training  # noqa: E402
-from moderation.model.datasets import load_all  # noqa: E402
 from moderation.policy import Policy  # noqa: E402
-
-FORM_SPAM = ("sitespam", "wordpress")
 
 
 def main() -> None:
@@ -46,16 +40,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     hold = Policy().spam_hold
 
-    examples = load_all(Path(args.data))
-    if args.max_per_source is not None:
-        examples = training.subsample(examples, args.max_per_source, 0)
-    random.Random(0).shuffle(examples)
-    counts, names = training.count_matrix([e.text for e in examples])
-    found = training.signal_matrix(examples)
-    strata = [f"{e.source}/{e.spam}/{e.abuse}" for e in examples]
-    sources = np.array([e.source for e in examples])
-    y = training.labels(examples, "spam")
-    rows = np.arange(len(examples))
+    data = TrainingData.load(Path(args.data), args.max_per_source)
+    y, sources = data.y, data.sources
     shipped = training.SOURCE_RELATIVE_WEIGHT.get("readers", 1.0)
 
     print("| readers weight | seed | readers held at the hold threshold | sitespam recall | wordpress recall "
@@ -63,25 +49,19 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     figures: dict[float, list[tuple[float, float, float]]] = {}
     for seed in seeds:
-        train, test = train_test_split(rows, test_size=training.HOLDOUT_FRACTION, random_state=seed, stratify=strata)
-        train, test = np.sort(train), np.sort(test)
-        fold = training.make_fold(counts, names, train, test, found)
+        train, test = data.split(seed)
+        fold = training.make_fold(data.counts, data.names, train, test, data.found)
         labelled = np.flatnonzero(y[train] >= 0)
         for weight in weights:
             training.SOURCE_RELATIVE_WEIGHT["readers"] = weight
             head = training.fit_head(fold.train_rows(labelled, "spam"), y[train][labelled],
                                      training.sample_weights(list(sources[train][labelled]), y[train][labelled],
                                                              "spam"), "spam")
-            p = head.predict_proba(fold.test)[:, 1]
-            y_test, s_test = y[test], sources[test]
-            form = np.isin(s_test, ("readers", *FORM_SPAM))
-            form_auc = float(roc_auc_score(y_test[form], p[form]))
-            pooled = float(roc_auc_score(y_test[y_test >= 0], p[y_test >= 0]))
-            held = float((p[s_test == "readers"] >= hold).mean())
-            figures.setdefault(weight, []).append((held, form_auc, pooled))
-            recall = [float((p[s_test == source] >= hold).mean()) for source in FORM_SPAM]
-            print(f"| {weight:g} | {seed} | {held:.3f} | {recall[0]:.3f} | {recall[1]:.3f} | {form_auc:.4f} "
-                  f"| {pooled:.4f} |", flush=True)
+            got = hold_out_figures(head.predict_proba(fold.test)[:, 1], sources[test], y[test], hold)
+            figures.setdefault(weight, []).append((got["readers_held"], got["form_auc"], got["pooled_auc"]))
+            recall = " | ".join(f"{got[source]:.3f}" for source in FORM_SPAM)
+            print(f"| {weight:g} | {seed} | {got['readers_held']:.3f} | {recall} | {got['form_auc']:.4f} "
+                  f"| {got['pooled_auc']:.4f} |", flush=True)
     training.SOURCE_RELATIVE_WEIGHT["readers"] = shipped
     held, form_auc, pooled = np.mean(figures.get(shipped, [(np.nan, np.nan, np.nan)]), axis=0)
     print(f"source_weights: readers={shipped:g} held={held:.3f} form_auc={form_auc:.4f} pooled_auc={pooled:.4f}")

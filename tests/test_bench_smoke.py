@@ -119,6 +119,29 @@ def test_source_weights_benchmark_smoke() -> None:
                     lines[-1]), lines[-1]
 
 
+def test_spam_head_benchmark_smoke() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--variants", "gated,no-throwaway", "--seeds", "0",
+         "--loso", "--max-per-source", "300"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    lines = done.stdout.strip().splitlines()
+    # The shipped design is always measured, as the reference the others are read against.
+    assert [line.split(" | ")[0] for line in lines if re.match(r"^\| \S+ \| 0 \|", line)] == [
+        "| shipped", "| gated", "| no-throwaway"], lines
+    assert len([line for line in lines if re.match(r"^\| \S+ \| \d\.\d{4} \| \d\.\d{4} \| \d\.\d{4} \|$", line)]) == 3
+    assert re.match(r"^spam_head: shipped_held=\d\.\d{3} shipped_form_auc=\d\.\d{4} "
+                    r"best=(gated|no-throwaway) best_form_auc=\d\.\d{4}$", lines[-1]), lines[-1]
+
+
+def test_spam_head_benchmark_refuses_an_unknown_variant() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "spam_head.py"), "--variants", "deeper"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    assert "unknown variant deeper; known: shipped, C=1" in done.stderr
+
+
 def test_training_batch_benchmark_smoke(tmp_path: Path) -> None:
     # Two of the shipped reader comments (left out as already known) and a made-up spam and reader each.
     known = (ROOT / "moderation" / "model" / "readers" / "reader_comments_train.jsonl").read_text().splitlines()[:2]
