@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from moderation.model.classifier import DEFAULT_MODEL_PATH
@@ -140,6 +141,25 @@ def test_spam_head_benchmark_refuses_an_unknown_variant() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert "unknown variant deeper; known: shipped, C=1" in done.stderr
+
+
+def test_spam_head_benchmark_takes_a_sentence_encoders_vectors(tmp_path: Path) -> None:
+    bench = [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--seeds", "0", "--max-per-source", "200"]
+    done = subprocess.run([*bench, "--texts-out", str(tmp_path / "texts.json")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    texts = json.loads((tmp_path / "texts.json").read_text())
+    # Any encoder's output will do for the plumbing: vectors that carry each text's length.
+    np.save(tmp_path / "vectors.npy", np.array([[len(text) / 100, text.count(" ") / 20] for text in texts]))
+    done = subprocess.run([*bench, "--variants", "embeddings", "--embeddings", str(tmp_path / "vectors.npy")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert re.search(r"best=embeddings best_form_auc=\d\.\d{4}$", done.stdout.strip()), done.stdout[-2000:]
+    np.save(tmp_path / "short.npy", np.zeros((3, 2)))
+    done = subprocess.run([*bench, "--embeddings", str(tmp_path / "short.npy")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 2
+    assert f"short.npy holds 3 rows, not one per text ({len(texts)})" in done.stderr
 
 
 def test_training_batch_benchmark_smoke(tmp_path: Path) -> None:
