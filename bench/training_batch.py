@@ -38,16 +38,13 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
+from bench.heldout import FORM_SPAM, LOSO, auc  # noqa: E402
 from moderation.model import readers, sitespam, training  # noqa: E402
 from moderation.model.datasets import Example, clean_text, load_all  # noqa: E402
 from moderation.model.signals import Author  # noqa: E402
 from moderation.policy import Policy  # noqa: E402
-
-FORM_SPAM = ("sitespam", "wordpress")
-LOSO = ("youtube", "sms", "instagram")
 
 
 def read_batch(path: Path) -> list[Example]:
@@ -58,10 +55,6 @@ def read_batch(path: Path) -> list[Example]:
     return [Example(clean_text(row["body"]), "sitespam" if spam else "readers", int(spam), None if spam else 0,
                     Author(row["name"], row["email"], row["website"]))
             for row in readers.parse_rows(lines, path.name, fields)]
-
-
-def auc(y: NDArray[np.int64], p: NDArray[np.float64]) -> float:
-    return float(roc_auc_score(y, p)) if len(set(y.tolist())) == 2 else float("nan")
 
 
 def main() -> None:
