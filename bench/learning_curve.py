@@ -17,7 +17,10 @@ back and adapted to as `moderation train --decisions` and `moderation learn` do
 trained on the same decisions alone (regularisation chosen by cross-validation).
 
 Printed per source and N: ROC AUC of base, site-only and adapted, and the share of all test comments
-a moderator reads, highest score first, to find 90% of the positives. Last line:
+a moderator reads, highest score first, to find 90% of the positives, and the share of its legitimate
+comments the default hold threshold holds (base and adapted). `--sources newsroom` plays the reader
+comments and news-site spam written for training as one news site, its base trained without either.
+Last line:
 `learning: mean_gain_1000=X min_margin=Y` with the gain the adapted model's AUC over the base's at
 1,000 decisions, averaged over sources and seeds, and the margin its AUC over the better of base and
 site-only, averaged over seeds, at the worst source and N > 0.
@@ -58,6 +61,9 @@ from moderation.redis_client import connect  # noqa: E402
 from moderation.redis_server import EmbeddedRedis  # noqa: E402
 from moderation.store import CommentStore  # noqa: E402
 
+# A news site's own comments: the reader comments and news-site spam written for training, played as one
+# site (only when --sources names it). Its base has seen neither, as a public source's base has not seen it.
+COMPOSITE_SITES: dict[str, tuple[str, ...]] = {"newsroom": ("readers", "sitespam")}
 TRAFFIC_SHARE = 0.5
 MAX_TRAFFIC = 3000
 RECALL_TARGET = 0.9
@@ -95,12 +101,12 @@ def base_key(data: Path, held: str, seed: int, per_source: int | None) -> str:
 
 
 def base_model(data: Path, held: str, cache: Path, seed: int, per_source: int | None) -> Classifier:
-    """The model trained on every source but `held`, from the cache when the code and data are unchanged."""
+    """The model trained on every source but `held` (a composite site's members), from the cache when unchanged."""
     key = base_key(data, held, seed, per_source)
     path = cache / f"base-without-{held}-{key}.skops"
     if not path.exists():
         started = time.monotonic()
-        rows = load_all(data, [s for s in SOURCES if s != held])
+        rows = load_all(data, [s for s in SOURCES if s not in COMPOSITE_SITES.get(held, (held,))])
         if per_source is not None:
             rows = subsample(rows, per_source, seed)
         random.Random(seed).shuffle(rows)
@@ -115,6 +121,12 @@ def read_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray) -> f
     found = np.cumsum(np.asarray(labels)[order])
     needed = int(np.ceil(RECALL_TARGET * found[-1]))
     return float((np.searchsorted(found, needed) + 1) / len(order))
+
+
+def held_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray, hold: float) -> float:
+    """The share of the legitimate comments (label 0) that the policy's hold threshold would hold."""
+    negatives = np.asarray(scores)[np.asarray(labels) == 0]
+    return float((negatives >= hold).mean()) if len(negatives) else float("nan")
 
 
 def uncertainty_order(model: Classifier, rows: Sequence[Example], policy: Policy) -> list[int]:
@@ -160,7 +172,8 @@ def site_only(rows: Sequence[Example], head: str, test: Sequence[Example]) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--sources", help="comma-separated (default: every source with both classes of a head)")
+    parser.add_argument("--sources", help="comma-separated (default: every source with both classes of a head; "
+                        f"also: {', '.join(COMPOSITE_SITES)})")
     parser.add_argument("--points", default="0,100,300,1000")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--order", choices=("arrival", "uncertain", "both"), default="arrival")
@@ -178,7 +191,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, EmbeddedRedis(Path(scratch) / "redis", persistent=False) as server:
         for name in names:
-            rows = load_all(data, [name])
+            rows = load_all(data, list(COMPOSITE_SITES.get(name, (name,))))
             head = site_head(rows)
             if head is None:
                 print(f"{name}: one class only, no learning curve", file=sys.stderr)
@@ -194,6 +207,7 @@ def main() -> None:
                 base_scores = base.probabilities([r.text for r in site.test],
                                                  authors=[r.author for r in site.test])[:, column]
                 base_auc = float(roc_auc_score(labels, base_scores))
+                hold = getattr(policy, f"{head}_hold")
                 for order in orders:
                     ranked = (list(range(len(site.traffic))) if order == "arrival"
                               else uncertainty_order(base, site.traffic, policy))
@@ -203,9 +217,11 @@ def main() -> None:
                         entry: dict[str, object] = {
                             "source": name, "head": head, "seed": seed, "order": order, "n": n,
                             "base": base_auc, "base_read": read_share(labels, base_scores),
+                            "base_held": held_share(labels, base_scores, hold),
                         }
                         if n == 0:
-                            entry.update(adapted=base_auc, adapted_read=entry["base_read"], site_only=None, trained=0)
+                            entry.update(adapted=base_auc, adapted_read=entry["base_read"],
+                                         adapted_held=entry["base_held"], site_only=None, trained=0)
                         else:
                             chosen = [site.traffic[i] for i in ranked[:n]]
                             examples = through_the_store(server.url, chosen, Path(scratch))
@@ -214,7 +230,8 @@ def main() -> None:
                                 [r.text for r in site.test], authors=[r.author for r in site.test])[:, column]
                             alone = site_only(examples, head, site.test)
                             entry.update(adapted=float(roc_auc_score(labels, adapted)),
-                                         adapted_read=read_share(labels, adapted), trained=len(examples),
+                                         adapted_read=read_share(labels, adapted),
+                                         adapted_held=held_share(labels, adapted, hold), trained=len(examples),
                                          site_only=float(roc_auc_score(labels, alone)) if alone else None)
                         results.append(entry)
                         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in entry.items()}),
@@ -236,8 +253,8 @@ def report(results: list[dict[str, object]], points: Sequence[int], orders: Sequ
         return "–" if value is None else f"{value:.3f}"
 
     print("| source (head) | order | decisions | trained on | base AUC | site-only AUC | adapted AUC | margin | "
-          "read for 90%: base | adapted |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "read for 90%: base | adapted | legitimate held: base | adapted |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     gains: list[float] = []
     margins: list[float] = []
     sources = list(dict.fromkeys(str(r["source"]) for r in results))
@@ -257,9 +274,10 @@ def report(results: list[dict[str, object]], points: Sequence[int], orders: Sequ
                 if n == 1000 and order == "arrival" and base is not None and adapted is not None:
                     gains.append(adapted - base)
                 trained, base_read = mean([r["trained"] for r in rows]), mean([r["base_read"] for r in rows])
+                held = [cell(mean([r[key] for r in rows])) for key in ("base_held", "adapted_held")]
                 print(f"| {source} ({rows[0]['head']}) | {order} | {n} | {cell(trained)} | {cell(base)} | "
                       f"{cell(alone)} | {cell(adapted)} | {cell(margin)} | {cell(base_read)} | "
-                      f"{cell(mean([r['adapted_read'] for r in rows]))} |")
+                      f"{cell(mean([r['adapted_read'] for r in rows]))} | {held[0]} | {held[1]} |")
     gain = sum(gains) / len(gains) if gains else float("nan")
     worst = min(margins) if margins else float("nan")
     print(f"learning: mean_gain_1000={gain:.4f} min_margin={worst:.4f}")

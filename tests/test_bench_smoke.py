@@ -105,6 +105,23 @@ def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
                                                        ("uncertain", 60)}
     # The decisions went through the store: a fifth of them held out, as training holds them out.
     assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)
+    assert all(0 <= f["base_held"] <= 1 and 0 <= f["adapted_held"] <= 1 for f in figures)
+    assert all(f["adapted_held"] == f["base_held"] for f in figures if f["n"] == 0)
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data").is_dir(), reason="needs ../shared/data")
+def test_learning_curve_plays_the_written_news_comments_as_one_site(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--sources", "newsroom", "--points", "0,60",
+         "--seeds", "1", "--max-per-source", "200", "--cache", str(tmp_path), "--json", str(tmp_path / "curve.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    figures = json.loads((tmp_path / "curve.json").read_text())
+    # Reader comments and news-site spam make one site judged for spam; its base was trained without either.
+    assert {(f["source"], f["head"], f["n"]) for f in figures} == {("newsroom", "spam", 0), ("newsroom", "spam", 60)}
+    assert [p.name for p in tmp_path.glob("base-without-newsroom-*.skops")]
 
 
 def test_source_weights_benchmark_smoke() -> None:
