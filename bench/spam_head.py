@@ -20,7 +20,7 @@ Each variant changes one thing in how the spam head is fitted (the data are the 
   (numpy.save). The encoder is not a dependency of this project: it runs in an environment of its own.
 
 Printed per variant and seed: the held-out figures of `bench/source_weights.py` (reader comments held
-at the default threshold, recall there on news-site and WordPress spam, ROC AUC of readers against
+at the default hold threshold or --hold, recall there on news-site and WordPress spam, ROC AUC of readers against
 spam with form fields, pooled ROC AUC); with --loso, each variant's leave-one-source-out ROC AUC for
 YouTube, SMS and Instagram (the model card's measure; about a minute each). Measured on 2026-12-02
 (seeds 0 and 1, 20 minutes with --loso): readers held 0.041-0.049 against the shipped 0.043, ROC AUC
@@ -185,6 +185,8 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--loso", action="store_true", help="leave-one-source-out ROC AUC too")
+    parser.add_argument("--hold", type=float, default=Policy().spam_hold,
+                        help="the spam hold threshold the held and recall figures are read at (default: the policy's)")
     parser.add_argument("--max-per-source", type=int, help="fit on a sample of each source (quick runs, tests)")
     parser.add_argument("--texts-out", type=Path, help="write the training comments' texts (JSON) and stop")
     parser.add_argument("--embeddings", type=Path, help="one vector per text of --texts-out (.npy): variant embeddings")
@@ -201,7 +203,7 @@ def main() -> None:
     if "shipped" not in names:
         names.insert(0, "shipped")
     seeds = [int(s) for s in args.seeds.split(",")]
-    hold = Policy().spam_hold
+    hold = args.hold
     data = TrainingData.load(Path(args.data), args.max_per_source)
     if args.texts_out is not None:
         args.texts_out.write_text(json.dumps([example.text for example in data.examples]), encoding="utf-8")

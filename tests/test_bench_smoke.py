@@ -140,7 +140,7 @@ def test_source_weights_benchmark_smoke() -> None:
 def test_spam_head_benchmark_smoke() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--variants", "gated,no-throwaway", "--seeds", "0",
-         "--loso", "--max-per-source", "300"],
+         "--loso", "--max-per-source", "300", "--hold", "0.7"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
