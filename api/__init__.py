@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import (
     admin,
     akismet,
+    authors,
     console,
     coral,
     demo,
@@ -41,6 +42,8 @@ from api import (
 from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
+from moderation.authors.notes import Notes
+from moderation.authors.standing import Standings
 from moderation.coral import signing_secrets
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
@@ -189,6 +192,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     registry = ModelRegistry(redis, keys, Path(cache) if cache else None)
     models = LiveModels(registry, shipped)
     secret = str(app.config["SECRET_KEY"]).encode()
+    standings = Standings(redis, keys)
     app.extensions["moderation"] = Services(
         redis=redis,
         store=store,
@@ -200,7 +204,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         intake=Intake(store, policies, models, secret, Retention(
             store, origin_days=float(app.config["ORIGIN_RETENTION_DAYS"]),
             rejected_days=float(app.config["REJECTED_RETENTION_DAYS"])),
-            limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys)),
+            limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys), standings=standings),
+        standings=standings,
+        notes=Notes(redis, keys),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])
@@ -212,7 +218,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp, akismet.bp):
+    for blueprint in (public.bp, review.bp, authors.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
+                      akismet.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)
     if app.config["ENV"] != "production":

@@ -461,7 +461,8 @@ def _apply(comment_id: str, decision: DecisionIn) -> tuple[str, str]:
     store = services().store
     try:
         decided = store.decide(
-            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version,
+            policy=services().policies.current(1.0),
         )
     except NotFound:
         return "missing", "That comment no longer exists."

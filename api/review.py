@@ -74,7 +74,8 @@ def _decide(comment_id: str, decision: DecisionIn) -> dict[str, Any]:
     store = services().store
     try:
         decided = store.decide(
-            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version,
+            policy=services().policies.current(1.0),
         )
     except NotFound:
         raise ProblemError(404, "Not Found", "No comment with this id.") from None
@@ -125,24 +126,6 @@ def history(comment_id: str) -> Response:
         events.append({"event": fields.get("event"), "actor": fields.get("actor"), "at": fields.get("at"),
                        "details": details})
     return jsonify(id=comment_id, events=events)
-
-
-@bp.get("/authors/<author_key>")
-@require("moderator")
-def author(author_key: str) -> Response:
-    store = services().store
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and not is_comment_id(cursor):
-        raise _bad("cursor", "is not a cursor from this API")
-    counts = store.author(author_key)
-    if counts["comments"] == 0:
-        raise ProblemError(404, "Not Found", "No comments from this author.")
-    records, next_cursor = store.author_page(author_key, cursor, query_int("limit", 25, 1, 200))
-    return jsonify(
-        author={"author_key": author_key, **counts},
-        items=review_items(store, records),
-        next_cursor=next_cursor,
-    )
 
 
 @bp.get("/stats")

@@ -75,6 +75,30 @@ class Keys:
     def author_comments(self, author_key: str) -> str:
         return f"{self.prefix}author:{author_key}:comments"
 
+    def standing(self, identity: str) -> str:
+        """An author's standing, its history and reputation marks, keyed by the normalised email's key."""
+        return f"{self.prefix}standing:{identity}"
+
+    def standings(self, state: str) -> str:
+        """The identities a moderator set in one standing (members at score 0, read in lexical order)."""
+        return f"{self.prefix}standings:{state}"
+
+    def author_record(self, identity: str, kind: str) -> str:
+        """Comment ids a moderator approved or rejected (`kind`), scored by when: the reputation window's record."""
+        return f"{self.prefix}record:{identity}:{kind}"
+
+    def author_notes(self, identity: str) -> str:
+        """Moderators' notes on an author: note id -> JSON."""
+        return f"{self.prefix}notes:{identity}"
+
+    def author_aliases(self, identity: str) -> str:
+        """The author keys of addresses that normalise to this identity but differ from it (gmail dots, +tags)."""
+        return f"{self.prefix}aliases:{identity}"
+
+    def linked_network(self, network_key: str) -> str:
+        """A network a banned or suspended author used within a day, by its keyed hash: who used it."""
+        return f"{self.prefix}net:{network_key}"
+
     def author_articles(self, author_key: str) -> str:
         """The articles an author commented on lately, scored by when: what the burst rule counts."""
         return f"{self.prefix}author:{author_key}:articles"

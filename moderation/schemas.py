@@ -7,6 +7,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -276,6 +277,60 @@ class DecisionIn(_Input):
         return value
 
 
+StandingState = Literal["normal", "trusted", "premoderated", "suspended", "banned"]
+ShortText = Annotated[str, _normalised, Field(min_length=1, max_length=500), AfterValidator(_no_controls(False))]
+NoteText = Annotated[str, _normalised, Field(min_length=1, max_length=2000), AfterValidator(_no_controls(True))]
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time; one without a zone is read as UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time, such as 2026-12-31T18:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class StandingIn(_Input):
+    """A moderator's change to an author's standing."""
+
+    state: StandingState
+    reason: ShortText | None = Field(default=None, validate_default=True)
+    until: str | None = Field(default=None, validate_default=True,
+                              description="ISO 8601; required for `suspended`, in the future")
+    message: Note | None = Field(default=None, description="Shown to the author when a post is refused")
+    note: Note | None = Field(default=None, description="For moderators: kept in the standing's history")
+    reject_pending: bool = False
+    version: int | None = Field(default=None, ge=0, description="The standing's version you saw (GET)")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_unless_normal(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("state") not in (None, "normal"):
+            raise ValueError("is required for this state")
+        return value
+
+    @field_validator("until")
+    @classmethod
+    def _until_for_suspensions(cls, value: str | None, info: ValidationInfo) -> str | None:
+        state = info.data.get("state")
+        if value is None:
+            if state == "suspended":
+                raise ValueError("is required to suspend")
+            return None
+        if state != "suspended":
+            raise ValueError("applies only to `suspended`")
+        if parse_time(value) <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class NoteIn(_Input):
+    """A moderator's note on an author."""
+
+    text: NoteText
+
+
 class BulkDecisionItem(DecisionIn):
     """One decision of a bulk request."""
 
@@ -363,6 +418,8 @@ class Reason(BaseModel):
     score: float | None = None
     words: list[Evidence] = []
     signals: list[SignalEvidence] = []
+    detail: str | None = Field(default=None, description="What an author rule matched: a listed network or "
+                               "domain, the linked author's key, the record")
 
 
 class Scores(BaseModel):
@@ -375,6 +432,8 @@ class AuthorHistory(BaseModel):
     approved: int
     rejected: int
     comments: int
+    standing: StandingView | None = None
+    record: RecordView | None = None
 
 
 class ReviewItem(BaseModel):
@@ -445,9 +504,58 @@ class CommentHistory(BaseModel):
     events: list[AuditEvent]
 
 
+class StandingView(BaseModel):
+    """An author's standing as it applies now (`automatic`: set by the reputation rule, not a moderator)."""
+
+    state: StandingState
+    until: str | None
+    reason: str | None
+    message: str | None
+    set_by: str | None
+    set_at: str | None
+    automatic: bool
+    version: int
+
+
+class RecordView(BaseModel):
+    """Moderators' decisions on the author's comments within the reputation window."""
+
+    approved: int
+    rejected: int
+    window_days: int
+
+
+class NoteView(BaseModel):
+    id: str
+    text: str
+    by: str
+    at: str
+
+
 class AuthorView(BaseModel):
     author: AuthorHistory
+    standing: StandingView
+    record: RecordView
+    notes: list[NoteView]
+    standing_history: list[dict[str, str]]
     items: list[ReviewItem]
+    next_cursor: str | None
+
+
+class StandingResult(BaseModel):
+    author_key: str
+    standing: StandingView
+    rejected_pending: int
+
+
+class AuthorStanding(BaseModel):
+    author_key: str
+    standing: StandingView
+
+
+class AuthorsPage(BaseModel):
+    standing: StandingState
+    items: list[AuthorStanding]
     next_cursor: str | None
 
 

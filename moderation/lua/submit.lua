@@ -3,11 +3,11 @@
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
 --       events, idempotency, parent comment, stats, author's copy of this text,
 --       authors of this text, index of all comments, the author's recent articles,
---       pending spam and abuse indexes, the indexes' marker (queue_scores.lua)
+--       pending spam and abuse indexes, the indexes' marker (queue_scores.lua), author, identity's aliases
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
 --       duplicate window seconds, author key, created ms, comment fields (JSON array of field, value, ...),
---       burst window ms, spam, abuse
+--       burst window ms, spam, abuse, identity ('' when the author key is its own identity)
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -60,6 +60,11 @@ local burst = tonumber(ARGV[15])
 redis.call('ZADD', KEYS[12], tonumber(ARGV[13]), ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', tonumber(ARGV[13]) - burst)
 redis.call('PEXPIRE', KEYS[12], burst)
+-- An address that normalises to another (a gmail alias) is tied to it, for its standing and record.
+if ARGV[18] and ARGV[18] ~= '' then
+  redis.call('HSET', KEYS[16], 'identity', ARGV[18])
+  redis.call('SADD', KEYS[17], ARGV[12])
+end
 if fingerprint ~= '' then
   redis.call('SET', KEYS[6], id .. '|' .. fingerprint, 'EX', tonumber(ARGV[5]))
 end
