@@ -91,7 +91,7 @@ def change_standing(author_key: str, wanted: StandingIn) -> dict[str, Any]:
         message=wanted.message or "", note=wanted.note or "", reject_pending=wanted.reject_pending,
         version=wanted.version,
     )
-    networks = s.standings.networks_used(author_key, s.intake.secret) if wanted.state in REFUSING else ()
+    networks = s.standings.networks_used(identity, author_key, s.intake.secret) if wanted.state in REFUSING else ()
     reason = wanted.reason if wanted.reason in _REJECT_REASONS else "other"
     try:
         changed = s.standings.change(identity, author_key, change, g.moderator.name, networks=networks,

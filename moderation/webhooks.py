@@ -89,7 +89,7 @@ from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("comment.published", "comment.held", "comment.decided", "comment.reported")
+EVENT_TYPES = ("comment.published", "comment.held", "comment.decided", "comment.reported", "author.standing_changed")
 GROUP = "webhooks"
 SIGNATURE_HEADER = "Moderation-Signature"
 USER_AGENT = "newsroom-moderation-webhooks/1"
@@ -97,6 +97,12 @@ LOG_MAXLEN = 10_000
 # Only what a site needs to purge a cache or raise an alert: never a name, email, IP or comment text.
 PAYLOAD_FIELDS = (
     "id", "type", "comment_id", "article_id", "status", "previous_status", "reasons", "action", "occurred_at",
+)
+# An author's standing changed: the keyed hash that names them (never the address), the state, and what
+# the author is to be told, so the site can tell them (an email, a notice on their account page).
+AUTHOR_PAYLOAD_FIELDS = (
+    "id", "type", "author_key", "state", "previous_state", "until", "reason", "message", "rejected_pending",
+    "occurred_at",
 )
 
 
@@ -298,7 +304,8 @@ def event_type(fields: Mapping[str, str]) -> str | None:
         if fields.get("status") in ("pending", "rejected"):
             return "comment.held"
         return None
-    return {"decided": "comment.decided", "reported": "comment.reported"}.get(kind or "")
+    return {"decided": "comment.decided", "reported": "comment.reported",
+            "standing_changed": "author.standing_changed"}.get(kind or "")
 
 
 def event_payload(entry_id: str, fields: Mapping[str, str], article_id: str | None = None) -> dict[str, Any] | None:
@@ -310,6 +317,11 @@ def event_payload(entry_id: str, fields: Mapping[str, str], article_id: str | No
     actor's name and every personal field of the comment are left out.
     """
     kind = event_type(fields)
+    if kind == "author.standing_changed" and fields.get("author_key"):
+        return {"id": entry_id, "type": kind, "author_key": fields["author_key"], "state": fields.get("state", ""),
+                "previous_state": fields.get("previous", ""), "until": fields.get("until") or None,
+                "reason": fields.get("reason", ""), "message": fields.get("message") or None,
+                "rejected_pending": int(fields.get("rejected_pending") or 0), "occurred_at": fields.get("at", "")}
     if kind is None or not fields.get("comment_id"):
         return None
     payload: dict[str, Any] = {"id": entry_id, "type": kind, "comment_id": fields["comment_id"]}
@@ -538,7 +550,7 @@ class WebhookWorker:
                 for sub in subscriptions:
                     if sub.wants(payload["type"]):
                         job = {"subscription": sub.id, "event_id": entry_id, "type": payload["type"],
-                               "comment_id": payload["comment_id"], "body": body}
+                               "comment_id": payload.get("comment_id", ""), "body": body}
                         jobs += [f"{entry_id}/{sub.id}", json.dumps(job)]
             self._fanout(keys=[self.keys.events, self.wk.jobs, self.wk.due],
                          args=[GROUP, self.consumer, entry_id, now_ms, *jobs])

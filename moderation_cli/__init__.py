@@ -102,6 +102,93 @@ def moderators(args: argparse.Namespace) -> None:
         print(f"revoked {args.name}")
 
 
+# -- authors -----------------------------------------------------------------------------------------
+
+_STANDING_OF = {"ban": "banned", "suspend": "suspended", "premoderate": "premoderated", "trust": "trusted",
+                "clear": "normal"}
+
+
+def _secret() -> bytes:
+    """The secret author keys are made with: MODERATION_SECRET_KEY, else the one `moderation serve` keeps."""
+    secret = os.environ.get("MODERATION_SECRET_KEY")
+    if not secret:
+        path = _data_dir() / "secret_key"
+        if not path.exists():
+            sys.exit("MODERATION_SECRET_KEY is not set: set it to the service's, so author keys match its own")
+        secret = path.read_text().strip()
+    return secret.encode()
+
+
+def _until(args: argparse.Namespace) -> Any:
+    """--until as a time, or --for (7d, 12h, 30m) from now."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.schemas import parse_time
+
+    if args.until:
+        try:
+            moment = parse_time(args.until)
+        except ValueError as error:
+            sys.exit(f"--until {error}")
+    elif args.duration:
+        match = re.fullmatch(r"(\d+)([dhm])", args.duration.strip())
+        if not match:
+            sys.exit("--for takes a number and d, h or m: 7d, 12h, 30m")
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+        moment = datetime.now(UTC) + timedelta(**{unit: int(match.group(1))})
+    else:
+        sys.exit("suspend needs --until TIME or --for 7d")
+    if moment <= datetime.now(UTC):
+        sys.exit("--until must be in the future")
+    return moment
+
+
+def authors(args: argparse.Namespace) -> None:
+    """Set an author's standing, list the authors in one, or note something about one."""
+    from moderation.authors.identity import identity_key
+    from moderation.authors.notes import Notes
+    from moderation.authors.standing import REFUSING, StandingChange, StandingConflict, Standings
+    from moderation.policy_store import PolicyStore
+
+    redis, keys = _redis(), _keys()
+    standings = Standings(redis, keys)
+    actor = "cli:" + (os.environ.get("USER") or "admin")
+    if args.action == "list":
+        cursor = None
+        while True:
+            rows, cursor = standings.page(args.standing, cursor, 200)
+            for row in rows:
+                s = row["standing"]
+                print("\t".join([row["author_key"], s["state"], s["until"] or "-", s["set_by"] or "-",
+                                 s["set_at"] or "-", s["reason"] or ""]))
+            if cursor is None:
+                return
+    secret = _secret()
+    # `coral:<user id>` names a Coral commenter, whom Coral's phase identifies by id alone (no address).
+    # The canonical address's key: the one every alias of it leads to.
+    identity = key = identity_key(secret, args.email)
+    if args.action == "note":
+        note = Notes(redis, keys).add(identity, args.text, actor)
+        print(f"noted {note['id']} on {key}")
+        return
+    state = _STANDING_OF[args.action]
+    if state != "normal" and not args.reason:
+        sys.exit(f"{args.action} needs --reason")
+    change = StandingChange(
+        state=state,  # type: ignore[arg-type]
+        reason=args.reason or "", until=_until(args) if state == "suspended" else None,
+        message=args.message or "", reject_pending=args.reject_pending,
+    )
+    networks = standings.networks_used(identity, key, secret) if state in REFUSING else ()
+    try:
+        changed = standings.change(identity, key, change, actor, networks=networks, reject_reason=(
+            args.reason if args.reason in ("spam", "abuse", "off_topic", "personal_data") else "other"))
+    except StandingConflict:
+        sys.exit(f"{args.email} is {state} already")
+    now = standings.read(identity, PolicyStore(redis, keys).load())
+    print(f"{key}\t{now.state}\t{now.until or '-'}\trejected pending: {changed.rejected_pending}")
+
+
 # -- API keys --------------------------------------------------------------------------------------
 
 
@@ -556,6 +643,26 @@ def parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a moderator's token at once")
     revoke.add_argument("name")
     p.set_defaults(run=moderators)
+
+    p = commands.add_parser("authors", help="ban, suspend, premoderate, trust or clear an author; list; note")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, what in (("ban", "refuse every post"), ("suspend", "refuse posts until a time"),
+                         ("premoderate", "hold every comment"), ("trust", "skip the new-author and doubt holds"),
+                         ("clear", "back to normal (the record counts again from now)")):
+        sp = actions.add_parser(action, help=what)
+        sp.add_argument("email", help="the author's address (aliases follow), or coral:USER_ID for a Coral user")
+        sp.add_argument("--reason", help="why (required but for clear); spam, abuse... or words")
+        sp.add_argument("--message", help="what the author is told when a post is refused")
+        sp.add_argument("--reject-pending", action="store_true", help="reject their pending comments too")
+        if action == "suspend":
+            sp.add_argument("--until", help="ISO 8601 time the suspension ends")
+            sp.add_argument("--for", dest="duration", help="or how long: 7d, 12h, 30m")
+    lister = actions.add_parser("list", help="the authors in a standing")
+    lister.add_argument("--standing", default="banned", choices=("trusted", "premoderated", "suspended", "banned"))
+    noter = actions.add_parser("note", help="a note on an author, for moderators")
+    noter.add_argument("email")
+    noter.add_argument("text")
+    p.set_defaults(run=authors)
 
     p = commands.add_parser("api-keys", help="add, list or revoke keys for the Perspective and Akismet surfaces")
     actions = p.add_subparsers(dest="action", required=True)

@@ -19,6 +19,7 @@ from moderation.comments import author_key
 from moderation.keys import Keys
 from moderation.model.datasets import CIVIL_SPAN_FILES, load_civil_spans
 from moderation.policy_store import PolicyStore
+from moderation_cli import main
 from tests.conftest import DATA_DIR
 
 SECRET = b"test-secret-key"
@@ -280,7 +281,8 @@ def test_authors_in_a_standing(client: FlaskClient, admin: dict[str, str]) -> No
     ("held_networks", "2001:db8::/32", {"ip": "2001:db8::1"}, "held_network", "pending"),
     ("blocked_website_hosts", "pills.example", {"website": "https://shop.pills.example/x"}, "blocked_website",
      "rejected"),
-    ("held_website_hosts", "pills.example", {"body": "Read this: https://pills.example/deal"}, "held_website", "pending"),
+    ("held_website_hosts", "pills.example", {"body": "Read this: https://pills.example/deal"}, "held_website",
+     "pending"),
 ])
 def test_policy_lists(client: FlaskClient, admin: dict[str, str], moderator: dict[str, str], setting: str,
                       entry: str, fields: dict[str, str], code: str, status: str) -> None:
@@ -304,3 +306,29 @@ def test_a_list_entry_that_does_not_parse_is_refused(client: FlaskClient, admin:
                                                                      for i in range(20_001)]}, headers=admin)
     assert too_many.status_code == 422
     assert client.get("/v1/policy", headers=admin).get_json()["policy"]["blocked_networks"] == []
+
+
+def test_cli_bans_an_address_and_its_aliases(client: FlaskClient, redis_url: str, moderator: dict[str, str],
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MODERATION_SECRET_KEY", SECRET.decode())
+    held = post(client, email="ann.lee@gmail.com").get_json()
+    main(["authors", "note", "ann.lee@gmail.com", "Asked to cool down."])
+    main(["authors", "ban", "AnnLee+x@gmail.com", "--reason", "abuse", "--message", "Banned.", "--reject-pending"])
+    out = capsys.readouterr().out
+    assert key("annlee@gmail.com") in out and "banned" in out and "rejected pending: 1" in out
+    assert client.get(f"/v1/comments/{held['id']}", headers=moderator).get_json()["status"] == "rejected"
+    refused = post(client, email="ann.lee@gmail.com")
+    assert refused.status_code == 403 and refused.get_json()["message"] == "Banned."
+    main(["authors", "list", "--standing", "banned"])
+    assert capsys.readouterr().out.startswith(key("annlee@gmail.com") + "\tbanned\t-\tcli:")
+    main(["authors", "suspend", "ann.lee@gmail.com", "--for", "2d", "--reason", "second chance"])
+    assert "suspended" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["authors", "suspend", "ann.lee@gmail.com", "--reason", "x", "--until", "2001-01-01T00:00:00Z"])
+    main(["authors", "clear", "ann.lee@gmail.com"])
+    assert post(client, email="ann.lee@gmail.com").status_code == 201
+    page = client.get(f"/v1/review/authors/{key('ann.lee@gmail.com')}", headers=moderator).get_json()
+    assert [n["text"] for n in page["notes"]] == ["Asked to cool down."]
+    assert [e["state"] for e in page["standing_history"]] == ["banned", "suspended", "normal"]

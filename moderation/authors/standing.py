@@ -170,10 +170,15 @@ class Standings:
         """The identity an author key's standing is kept under (itself unless the address is an alias)."""
         return str(self.redis.hget(self.keys.author(author_key), "identity") or author_key)
 
-    def networks_used(self, author_key: str, secret: bytes, within_ms: int = DAY_MS) -> tuple[str, ...]:
-        """The keyed hashes of the networks an author's comments came from lately (see linked_author)."""
+    def networks_used(self, identity: str, author_key: str, secret: bytes,
+                      within_ms: int = DAY_MS) -> tuple[str, ...]:
+        """The keyed hashes of the networks an author's comments (under any of their addresses) came from lately."""
         since = id_prefix(int(time.time() * 1000) - within_ms)
-        ids = cast(list[str], self.redis.zrangebylex(self.keys.author_comments(author_key), f"[{since}", "+", 0, 200))
+        authors = {identity, author_key} | set(cast(set[str], self.redis.smembers(self.keys.author_aliases(identity))))
+        pipe = self.redis.pipeline(transaction=False)
+        for key in sorted(authors):
+            pipe.zrangebylex(self.keys.author_comments(key), f"[{since}", "+", 0, 200)
+        ids = [comment_id for found in pipe.execute() for comment_id in found]
         pipe = self.redis.pipeline(transaction=False)
         for comment_id in ids:
             pipe.hget(self.keys.comment(comment_id), "ip")
