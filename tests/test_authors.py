@@ -332,3 +332,21 @@ def test_cli_bans_an_address_and_its_aliases(client: FlaskClient, redis_url: str
     page = client.get(f"/v1/review/authors/{key('ann.lee@gmail.com')}", headers=moderator).get_json()
     assert [n["text"] for n in page["notes"]] == ["Asked to cool down."]
     assert [e["state"] for e in page["standing_history"]] == ["banned", "suspended", "normal"]
+
+
+def test_a_refused_form_post_returns_to_the_page_with_the_message(client: FlaskClient, admin: dict[str, str],
+                                                                  redis: Redis) -> None:
+    post(client)
+    assert standing(client, "troll@example.com", admin, state="banned", reason="abuse",
+                    message="Write to the editors to appeal.").status_code == 200
+    before = redis.zcard(Keys().all_comments)
+    page = "http://localhost/demo/articles/budget"
+    answer = client.post("/v1/comments", data={"article_id": "budget", "author": "Troll", "email": "troll@example.com",
+                                               "comment": "Let me in.", "return_to": page},
+                         headers={"Accept": "text/html"}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    assert location.startswith(page + "?") and "comment_status=refused" in location
+    assert redis.zcard(Keys().all_comments) == before
+    shown = client.get(location.removeprefix("http://localhost")).get_data(as_text=True)
+    assert "You can no longer comment here. Write to the editors to appeal." in shown
