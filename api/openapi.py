@@ -144,7 +144,10 @@ def build() -> dict[str, Any]:
             body=s.CommentIn, form=True,
             params=[{"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
-            extra_errors={"403": _problem("The article is closed"), "409": _problem("Key reused"),
+            extra_errors={"403": {"description": "The article is closed, or (type `author-suspended`) the author is "
+                                                 "banned or suspended: nothing was stored", "content": {
+                                                     "application/problem+json": {"schema": _ref(s.AuthorRefusal)}}},
+                          "409": _problem("Key reused"),
                           "413": _problem("Body too large"), "415": _problem("Wrong content type"),
                           "429": _problem("Over `MODERATION_RATE_LIMITS` for this IP address or email (every post "
                                           "counts, invalid ones too); retry after `Retry-After` seconds. Every "
@@ -197,9 +200,30 @@ def build() -> dict[str, Any]:
             "A comment's audit trail", {"200": _json(s.CommentHistory)}, secured=True, params=[comment_id],
             extra_errors=not_found,
         )},
+        "/v1/review/authors": {"get": _op(
+            "The authors a moderator set in one standing", {"200": _json(s.AuthorsPage)}, secured=True,
+            params=[{**_query("standing", {"enum": ["trusted", "premoderated", "suspended", "banned"]}),
+                     "required": True}, _query("cursor", {"type": "string"}), limit],
+        )},
         "/v1/review/authors/{author_key}": {"get": _op(
-            "An author's comments and decisions", {"200": _json(s.AuthorView)}, secured=True,
-            params=[_path("author_key"), cursor, limit], extra_errors={"404": _problem("No such author")},
+            "An author's comments and decisions, standing, record and notes", {"200": _json(s.AuthorView)},
+            secured=True, params=[_path("author_key"), cursor, limit],
+            extra_errors={"404": _problem("No such author")},
+        )},
+        "/v1/review/authors/{author_key}/standing": {"put": _op(
+            "Set an author's standing (ban and trust: admins), optionally rejecting their pending comments at once",
+            {"200": _json(s.StandingResult)}, body=s.StandingIn, secured=True, params=[_path("author_key")],
+            extra_errors={"404": _problem("No such author"),
+                          "409": _problem("Another change came first; `current` is the standing now")},
+        )},
+        "/v1/review/authors/{author_key}/notes": {"post": _op(
+            "A moderator's note on an author", {"201": _json(s.NoteView)}, body=s.NoteIn, secured=True,
+            params=[_path("author_key")], extra_errors={"404": _problem("No such author"),
+                                                        "409": _problem("The author has as many notes as allowed")},
+        )},
+        "/v1/review/authors/{author_key}/notes/{note_id}": {"delete": _op(
+            "Delete a note", {"204": {"description": "Deleted"}}, secured=True,
+            params=[_path("author_key"), _path("note_id")], extra_errors={"404": _problem("No such note")},
         )},
         "/v1/review/stats": {"get": _op(
             "Queue depths and decision counts", {"200": _json(s.Stats)}, secured=True,
@@ -251,7 +275,7 @@ def build() -> dict[str, Any]:
         s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
         s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy, s.PolicyView,
         s.ArticleModeIn, s.ArticleModeView, s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
-        VerifyKeyFields,
+        VerifyKeyFields, s.AuthorRefusal, s.AuthorsPage, s.StandingIn, s.StandingResult, s.NoteIn, s.NoteView,
     ]
     return {
         "openapi": "3.1.0",

@@ -141,6 +141,7 @@ def post_comment() -> Any:
     except ArticleClosed:
         raise ProblemError(403, "Forbidden", "This article is closed for comments.") from None
     except AuthorRefused as refused:
+        metrics.record_decision("automatic", "refused", (f"author_{refused.standing.state}",))
         if return_to:
             return redirect(_with_refusal(return_to, refused.standing), 303)
         raise _refusal(refused.standing) from None

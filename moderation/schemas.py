@@ -602,6 +602,15 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class AuthorRefusal(Problem):
+    """403 to a banned or suspended author: what they are told, and nothing else of theirs."""
+
+    type: str = "author-suspended"
+    state: Literal["suspended", "banned"]
+    until: str | None = Field(description="When a suspension ends; null for a ban")
+    message: str | None = Field(description="The site's message to the author")
+
+
 def field_errors(error: ValidationError) -> list[FieldError]:
     """One entry per bad field, in words a site developer can act on."""
     entries: list[FieldError] = []
