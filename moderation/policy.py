@@ -61,6 +61,16 @@ HostList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), Af
 NetworkList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), AfterValidator(_networks)]
 
 
+class Term(BaseModel):
+    """A clause of the site's terms, which a moderator's rejection may name as its ground (DSA Art. 17(3)(e))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    url: str = Field(pattern=r"^https?://\S+$", max_length=2000)
+
+
 class Policy(BaseModel):
     """What the newsroom decided: stored in Redis, so a change applies without a restart."""
 
@@ -104,6 +114,29 @@ class Policy(BaseModel):
     held_networks: NetworkList = ()
     blocked_website_hosts: HostList = ()
     held_website_hosts: HostList = ()
+
+    # The site's terms (DSA Art. 17(3)(e)), and which term each rejection reason or rule stands for; a
+    # reason with no term of its own cites the term whose code is the reason's name, if there is one.
+    terms: tuple[Term, ...] = Field(default=(), max_length=200)
+    reason_terms: dict[str, str] = Field(default_factory=dict, max_length=200)
+
+    @model_validator(mode="after")
+    def _terms_exist(self) -> Self:
+        codes = {term.code for term in self.terms}
+        if len(codes) != len(self.terms):
+            raise ValueError("terms: each code must be used once")
+        unknown = sorted(code for code in self.reason_terms.values() if code not in codes)
+        if unknown:
+            raise ValueError(f"reason_terms names terms the policy does not have: {', '.join(unknown)}")
+        return self
+
+    def term(self, code: str | None) -> Term | None:
+        """The term with this code, or None."""
+        return next((term for term in self.terms if term.code == code), None)
+
+    def term_for(self, reason: str) -> Term | None:
+        """The term a rejection reason or rule stands for (reason_terms, else the term named like it)."""
+        return self.term(self.reason_terms.get(reason, reason))
 
     @cached_property
     def author_lists(self) -> CompiledLists:
