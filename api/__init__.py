@@ -28,6 +28,7 @@ from api import (
     console,
     coral,
     demo,
+    dsa,
     edge,
     embed,
     limits,
@@ -45,6 +46,8 @@ from moderation.api_keys import ApiKeys
 from moderation.authors.notes import Notes
 from moderation.authors.standing import Standings
 from moderation.coral import signing_secrets
+from moderation.dsa.appeals import Appeals
+from moderation.dsa.notices import Notices
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
@@ -81,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     # Coral's external moderation phase: the phase's signing secrets, comma-separated (old and new while Coral
     # rotates one). None: the route answers 503, never accepting an unsigned request.
     "CORAL_SIGNING_SECRETS": "",
+    # DSA Art. 22: the `moderation api-keys` names whose notices are trusted flaggers' (comma-separated); unset,
+    # every valid key sent with a notice is a trusted flagger's.
+    "TRUSTED_FLAGGERS": "",
 }
 
 
@@ -164,6 +170,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["ALLOWED_ORIGINS"] = _origins(app.config["ALLOWED_ORIGINS"])
     app.config["CORAL_SIGNING_SECRETS"] = signing_secrets(app.config["CORAL_SIGNING_SECRETS"])
+    app.config["TRUSTED_FLAGGERS"] = tuple(_origins(app.config["TRUSTED_FLAGGERS"]))
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if not app.config["SECRET_KEY"]:
@@ -207,6 +214,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys), standings=standings),
         standings=standings,
         notes=Notes(redis, keys),
+        notices=Notices(redis, keys),
+        appeals=Appeals(redis, keys),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])
@@ -218,7 +227,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, authors.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
+    for blueprint in (public.bp, review.bp, authors.bp, dsa.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
                       akismet.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)

@@ -16,6 +16,7 @@ from api.services import services
 from api.views import public_comment, review_items
 from moderation.authors.standing import Standing
 from moderation.comments import Origin
+from moderation.dsa.statement import status_token
 from moderation.intake import ArticleClosed, AuthorRefused
 from moderation.rate_limits import LimitState, RateLimited, email_identity, ip_identity
 from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
@@ -162,7 +163,8 @@ def post_comment() -> Any:
         response.headers.update(posting_headers(receipt.limit))
         return response
     response = jsonify(
-        id=receipt.id, article_id=receipt.article_id, status=receipt.status, created_at=receipt.created_at
+        id=receipt.id, article_id=receipt.article_id, status=receipt.status, created_at=receipt.created_at,
+        status_token=status_token(services().intake.secret, receipt.id),
     )
     response.status_code = 201
     response.headers["Location"] = f"/v1/comments/{receipt.id}"

@@ -99,6 +99,28 @@ class Keys:
         """A network a banned or suspended author used within a day, by its keyed hash: who used it."""
         return f"{self.prefix}net:{network_key}"
 
+    def dsa_day(self, day: str) -> str:
+        """One UTC day's counts for the transparency report (DSA Art. 15, 24): field -> count."""
+        return f"{self.prefix}dsa:{day}"
+
+    def dsa_durations(self, day: str, kind: str) -> str:
+        """Seconds from a notice or appeal to its decision, for the report's medians (a list a day and kind)."""
+        return f"{self.prefix}dsa:{day}:{kind}-seconds"
+
+    def notice(self, notice_id: str) -> str:
+        return f"{self.prefix}notice:{notice_id}"
+
+    def notice_token(self, token_hash: str) -> str:
+        """A notifier's token (its SHA-256) -> the notice it was issued for."""
+        return f"{self.prefix}notice-token:{token_hash}"
+
+    def appeal(self, appeal_id: str) -> str:
+        return f"{self.prefix}appeal:{appeal_id}"
+
+    def appeal_of(self, comment_id: str, appellant: str) -> str:
+        """The one appeal an appellant (the author, or a notice's notifier) may make on a comment's decision."""
+        return f"{self.prefix}appeal-of:{comment_id}:{appellant}"
+
     def author_articles(self, author_key: str) -> str:
         """The articles an author commented on lately, scored by when: what the burst rule counts."""
         return f"{self.prefix}author:{author_key}:articles"

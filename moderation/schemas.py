@@ -220,6 +220,7 @@ def _website(value: str) -> str | None:
 
 _normalised = BeforeValidator(_normalise)
 Name = Annotated[str, _normalised, Field(min_length=1, max_length=80), AfterValidator(_no_controls(False))]
+ShortText = Annotated[str, _normalised, Field(min_length=1, max_length=500), AfterValidator(_no_controls(False))]
 Body = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
 Email = Annotated[
     str, _normalised, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_email)
@@ -254,6 +255,80 @@ class CommentIn(_Input):
     )
 
 
+NoticeCategory = Literal[
+    "animal_welfare", "data_protection_and_privacy_violations", "illegal_or_harmful_speech",
+    "intellectual_property_infringements", "negative_effects_on_civic_discourse_or_elections",
+    "non_consensual_behaviour", "pornography_or_sexualized_content", "protection_of_minors",
+    "risk_for_public_security", "scams_and_fraud", "self_harm", "scope_of_platform_service",
+    "unsafe_and_illegal_products", "violence",
+]
+Explanation = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
+
+
+class NoticeIn(_Input):
+    """A notice of illegal content (DSA Art. 16(2)): why, what kind, who, and in good faith."""
+
+    explanation: Explanation
+    category: NoticeCategory = Field(description="The EU Transparency Database's category, lower case, without "
+                                     "STATEMENT_CATEGORY_")
+    notifier_name: Name | None = Field(default=None, validate_default=True)
+    notifier_email: Email | None = Field(default=None, validate_default=True)
+    good_faith: bool = Field(description="The notifier's bona fide belief that the notice is accurate and complete")
+
+    @field_validator("notifier_name", "notifier_email")
+    @classmethod
+    def _named_unless_minors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Art. 16(2)(c): optional only for offences of Directive 2011/93/EU (child sexual abuse), which fall
+        # under the Database's protection_of_minors.
+        if value is None and info.data.get("category") != "protection_of_minors":
+            raise ValueError("is required (optional only for protection_of_minors)")
+        return value
+
+    @field_validator("good_faith")
+    @classmethod
+    def _in_good_faith(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("must be true: the notifier confirms the notice is accurate and complete")
+        return value
+
+
+class NoticeDecisionIn(_Input):
+    """A moderator's decision on a notice."""
+
+    legality: Literal["illegal", "incompatible_with_terms", "neither"]
+    ground: ShortText | None = Field(default=None, validate_default=True, description=(
+        "For illegal: the law relied on; for incompatible_with_terms: a term's code from the policy's terms"))
+    explanation: Explanation
+    action: Literal["remove", "keep"]
+
+    @field_validator("ground")
+    @classmethod
+    def _ground_unless_neither(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("legality") in ("illegal", "incompatible_with_terms"):
+            raise ValueError("is required: the law, or a term's code")
+        return value
+
+    @field_validator("action")
+    @classmethod
+    def _keep_what_breaks_nothing(cls, value: str, info: ValidationInfo) -> str:
+        if value == "remove" and info.data.get("legality") == "neither":
+            raise ValueError("a comment neither illegal nor against the terms is kept")
+        return value
+
+
+class AppealIn(_Input):
+    """An appeal against a decision (DSA Art. 20)."""
+
+    text: Explanation
+
+
+class AppealDecisionIn(_Input):
+    """A moderator's decision on an appeal."""
+
+    outcome: Literal["upheld", "reversed"]
+    explanation: Explanation
+
+
 class ReportIn(_Input):
     """A reader's report on a published comment."""
 
@@ -268,6 +343,8 @@ class DecisionIn(_Input):
     reason: RejectReason | None = Field(default=None, validate_default=True)
     note: Note | None = None
     version: int | None = Field(default=None, ge=0)
+    ground: str | None = Field(default=None, max_length=64, description=(
+        "A rejection's ground: a term's code from the policy's terms (the reason's own term otherwise)"))
 
     @field_validator("reason")
     @classmethod
@@ -278,7 +355,6 @@ class DecisionIn(_Input):
 
 
 StandingState = Literal["normal", "trusted", "premoderated", "suspended", "banned"]
-ShortText = Annotated[str, _normalised, Field(min_length=1, max_length=500), AfterValidator(_no_controls(False))]
 NoteText = Annotated[str, _normalised, Field(min_length=1, max_length=2000), AfterValidator(_no_controls(True))]
 
 
@@ -368,6 +444,8 @@ class CommentReceipt(BaseModel):
     article_id: str
     status: PosterStatus
     created_at: str
+    status_token: str = Field(description="The author's token for GET /v1/comments/<id>/status and appeals; "
+                              "keep it with the page, never show it to others")
 
 
 class PublicComment(BaseModel):

@@ -218,6 +218,7 @@ class CommentStore:
                 k.queue_scores_built,
                 k.author(comment.author_key),
                 k.author_aliases(identity or comment.author_key),
+                k.dsa_day(comment.created_at[:10]),
             ],
             args=[
                 comment.id,
@@ -239,6 +240,8 @@ class CommentStore:
                 spam,
                 abuse,
                 identity if identity != comment.author_key else "",
+                # An automatic rejection is a restriction the transparency report counts (DSA Art. 15(1)(c)).
+                json.dumps([f"restricted:automated:{decision.codes[0]}"] if status == "rejected" else []),
             ],
         )
         outcome = result[0]
@@ -493,6 +496,7 @@ class CommentStore:
         version: int | None,
         *,
         policy: Policy | None = None,
+        ground: str | None = None,
     ) -> Decided:
         """Apply a decision; raises Conflict for the loser of a race, NotFound for no comment.
 
@@ -532,6 +536,8 @@ class CommentStore:
                 str(author),
                 "1" if action == "reject" and reason in policy.reputation_reasons else "",
                 max(policy.reputation_window_days, 1) * 86_400_000,
+                ground or "",
+                k.dsa_day(now_iso()[:10]),
             ],
         )
         if result[0] == "not_found":

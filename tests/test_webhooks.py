@@ -201,7 +201,7 @@ def test_subscriptions_add_list_remove_and_validation(redis: Redis) -> None:
     assert sub.secret.startswith("whsec_") and sub.events == ("comment.decided",)
     everything = add_subscription(redis, Keys(), "http://127.0.0.1:9/x")
     assert set(everything.events) == {"comment.published", "comment.held", "comment.decided", "comment.reported",
-                                      "author.standing_changed"}
+                                      "author.standing_changed", "notice.decided", "appeal.decided"}
     assert [s.id for s in list_subscriptions(redis, Keys())] == [sub.id, everything.id]
     assert "secret" not in sub.public()
     for bad in ("ftp://example.org/x", "/relative", "https://", "javascript:alert(1)"):

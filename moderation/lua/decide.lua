@@ -3,7 +3,8 @@
 --       author, events, stats, pending spam and abuse indexes, reported spam and abuse indexes
 -- ARGV: id, action (approve|reject), moderator, reason, note, expected version ('' = none),
 --       now ms, timestamp, events maxlen, key prefix, author key, whether a rejection counts against the
---       author's record ('1' or ''), how long the record keeps a decision (ms)
+--       author's record ('1' or ''), how long the record keeps a decision (ms), the ground (a term's code or
+--       ''), the day's transparency counts key
 local id, action, moderator = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'not_found'}
@@ -81,8 +82,19 @@ end
 
 local new_version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'status', new_status, 'decided_by', moderator, 'decided_at', ARGV[8],
-  'decision', action, 'decision_reason', ARGV[4], 'decision_note', ARGV[5],
+  'decision', action, 'decision_reason', ARGV[4], 'decision_note', ARGV[5], 'decision_ground', ARGV[14] or '',
   'claimed_by', '', 'claim_expires', '0')
+-- The transparency report's counts (DSA Art. 15(1)(c)): restrictions by a person, and whether automated
+-- means had flagged the comment first (it carries the reasons it was held for).
+if ARGV[15] and ARGV[15] ~= '' then
+  if action == 'reject' then
+    redis.call('HINCRBY', ARGV[15], 'restricted:human:' .. (ARGV[4] ~= '' and ARGV[4] or 'other'), 1)
+    local flagged = redis.call('HGET', KEYS[1], 'reason_codes')
+    redis.call('HINCRBY', ARGV[15], (flagged and flagged ~= '') and 'detected:automated' or 'detected:other', 1)
+  elseif previous == 'reject' then
+    redis.call('HINCRBY', ARGV[15], 'reversed', 1)
+  end
+end
 redis.call('HDEL', KEYS[1], 'open_reports')
 
 local entry = {'event', 'decided', 'actor', moderator, 'at', ARGV[8], 'action', action,

@@ -79,4 +79,6 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[15], '*', 'author_key', author, 
   'actor', moderator, 'at', at, 'state', state, 'until', ARGV[5], 'reason', ARGV[7], 'message', ARGV[8],
   'previous', previous or 'normal', 'rejected_pending', tostring(rejected))
 redis.call('HINCRBY', KEYS[3], 'standing:' .. state, 1)
+-- The transparency report counts suspensions and bans (DSA Art. 24(1)(b) asks for suspensions).
+redis.call('HINCRBY', prefix .. 'dsa:' .. string.sub(at, 1, 10), 'standing:' .. state, 1)
 return {'ok', tostring(new_version), tostring(rejected)}
