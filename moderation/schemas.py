@@ -680,6 +680,78 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class NoticeReceipt(BaseModel):
+    """The acknowledgement of a notice (Art. 16(4)); the token lets the notifier appeal its decision."""
+
+    notice_id: str
+    notice_token: str
+    comment_id: str
+    status: Literal["open"]
+    trusted_flagger: bool
+
+
+class NoticeView(BaseModel):
+    id: str
+    comment_id: str
+    category: str
+    explanation: str
+    notifier_name: str | None
+    notifier_email: str | None
+    trusted: str | None
+    status: Literal["open", "decided"]
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None
+    legality: str | None
+    ground: str | None
+    decision_explanation: str | None
+    action: str | None
+
+
+class AppealReceipt(BaseModel):
+    appeal_id: str
+    comment_id: str
+    status: Literal["open"]
+
+
+class AppealView(BaseModel):
+    id: str
+    comment_id: str
+    appellant: Literal["author", "notifier"]
+    notice_id: str | None
+    text: str
+    status: Literal["open", "decided"]
+    created_at: str
+    original_by: str | None = None
+    original_decision: str | None
+    decided_by: str | None
+    decided_at: str | None
+    outcome: str | None
+    explanation: str | None
+
+
+class CommentStatus(BaseModel):
+    """The author's own view of their comment (DSA Art. 17): its status and statement of reasons."""
+
+    id: str
+    article_id: str
+    status: Literal["published", "pending", "rejected"]
+    statement: dict[str, Any] | None = Field(description="The statement of reasons: restriction, facts, ground, "
+                                             "automated means, redress; null unless restricted other than as spam")
+    appeal: dict[str, Any] | None
+
+
+class TransparencyReport(BaseModel):
+    """Counts for a transparency report (DSA Art. 15(1), 24(1)) over whole UTC days."""
+
+    model_config = ConfigDict(extra="allow")
+
+    notices: dict[str, Any]
+    actions: dict[str, Any]
+    appeals: dict[str, Any]
+    authors: dict[str, int]
+
+
 class AuthorRefusal(Problem):
     """403 to a banned or suspended author: what they are told, and nothing else of theirs."""
 
