@@ -693,7 +693,8 @@ def _author_context(author_key: str) -> dict[str, Any]:
         "author_key": author_key,
         "identity": identity,
         "who": who,
-        "display_name": who["name"] or "Erased author",
+        # No name: a standing set (from the command line) before they wrote anything.
+        "display_name": who["name"] or "(no comments yet)",
         "history": {k: summary[k] for k in ("comments", "approved", "rejected")},
         "standing": {**current, "set_at_display": when(current.get("set_at")),
                      "until_display": when(current.get("until"))},

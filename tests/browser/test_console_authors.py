@@ -149,7 +149,8 @@ def test_a_bad_standing_form_says_what_is_wrong_and_keeps_what_was_typed(
         "standing"]["state"] == "normal"
 
 
-def test_a_moderator_cannot_ban_through_the_form(console: FlaskClient, client: FlaskClient, alice: str) -> None:
+def test_a_moderator_cannot_ban_through_the_form(console: FlaskClient, client: FlaskClient, alice: str,
+                                                 moderators: Moderators) -> None:
     posted(client)
     csrf = signed_in(console, alice)
     author = key("troll@example.com")
@@ -159,6 +160,21 @@ def test_a_moderator_cannot_ban_through_the_form(console: FlaskClient, client: F
     assert "only an admin may set `banned`" in page(console, f"/console/authors/{author}")
     assert console.get(f"/console/authors/{author}/ban").status_code == 403
     assert post(client).status_code == 201
+    # What an admin set, only an admin lifts: the page says so instead of offering the form.
+    root = moderators.add("root", "admin")
+    assert client.put(f"/v1/review/authors/{author}/standing", headers={"Authorization": f"Bearer {root}"},
+                      json={"state": "banned", "reason": "spam"}).status_code == 200
+    html = page(console, f"/console/authors/{author}")
+    assert "The author is banned: only an admin may change that." in html and "Change standing</button>" not in html
+
+
+def test_an_author_page_after_erasure(console: FlaskClient, client: FlaskClient, alice: str, root: str) -> None:
+    posted(client)
+    author = key("troll@example.com")
+    assert client.delete(f"/v1/authors/{author}", headers={"Authorization": f"Bearer {root}"}).status_code == 200
+    signed_in(console, alice)
+    html = page(console, f"/console/authors/{author}")
+    assert "<h1>Author: [erased]</h1>" in html and "troll@example.com" not in html
 
 
 def test_a_stale_form_is_a_conflict_that_changes_nothing(
