@@ -8,9 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from redis import Redis
 
 from moderation.comments import author_key
+from moderation.keys import Keys
 from moderation.moderators import Moderators
+from moderation.policy_store import PolicyStore
 from moderation.store import CommentStore
 
 from .support import ARTICLE, Server, SignIn
@@ -166,3 +169,51 @@ def test_add_and_delete_a_note(
     notes.get_by_role("button", name=re.compile("Delete")).click()
     expect(page.locator(".flash-success")).to_have_text("Note deleted.")
     expect(notes.locator(".note")).to_have_count(0)
+
+
+def test_author_reasons_in_the_queue_and_form_errors(
+    page: Page, server: Server, redis: Redis, moderators: Moderators, tokens: dict[str, str], sign_in: SignIn,
+    screenshots: Path,
+) -> None:
+    PolicyStore(redis, Keys()).update({"held_networks": ["203.0.113.0/24"], "held_email_domains": ["mail.example"]},
+                                      "test")
+    post(server, "Troll", TROLL[0])
+    admin = {"Authorization": f"Bearer {moderators.add('root', 'admin')}"}
+    troll = author_key(SECRET, "troll@example.com")
+    banned = server.app.test_client().put(f"/v1/review/authors/{troll}/standing", headers=admin,
+                                          json={"state": "banned", "reason": "abuse"})
+    assert banned.status_code == 200
+    post(server, "Neighbour", "Is the pool really closing?", ip="198.51.100.200")
+    response = server.app.test_client().post("/v1/comments", environ_base={"REMOTE_ADDR": "203.0.113.9"}, json={
+        "article_id": ARTICLE, "name": "Bea", "email": "bea@mail.example", "body": "The buses are late again."})
+    assert response.status_code == 201
+    sign_in(page, tokens["alice"])
+    items = page.locator("article.item")
+    expect(items).to_have_count(3)
+    expect(items.filter(has_text="Troll").locator(".standing")).to_have_text("Banned")
+    linked = items.filter(has_text="Neighbour").locator(".reason-linked_author")
+    expect(linked).to_contain_text("Network of a banned or suspended author")
+    bea = items.filter(has_text="Bea")
+    expect(bea.locator(".reason-held_network")).to_contain_text("Held network 203.0.113.0/24")
+    expect(bea.locator(".reason-held_email_domain")).to_contain_text("Held email domain mail.example")
+    page.screenshot(path=screenshots / "28-queue-author-reasons.png")
+
+    # The linked author's link leads to the banned author's page, where alice may not lift the ban.
+    linked.get_by_role("link", name="the author they share a network with").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Author: Troll")
+    expect(page.locator("#standing .standing")).to_have_text("Banned")
+    expect(page.get_by_text("only an admin may change that")).to_be_visible()
+
+    # A form with mistakes comes back with each one next to its field, and what was typed kept.
+    page.go_back()
+    items.filter(has_text="Neighbour").get_by_role("link", name=re.compile("1 comment")).click()
+    page.get_by_label("Suspended").check()
+    page.get_by_label("or until").fill("2001-01-01")
+    page.get_by_label("Message to the author").fill("A week off, please.")
+    page.get_by_role("button", name="Change standing").click()
+    expect(page.get_by_role("alert")).to_have_text("Nothing was changed: please check the standing form.")
+    expect(page.locator("#until_date-error")).to_have_text("The date must be in the future.")
+    expect(page.locator("#reason-error")).to_contain_text("Give a reason")
+    expect(page.get_by_label("Message to the author")).to_have_value("A week off, please.")
+    expect(page.get_by_label("Suspended")).to_be_checked()
+    page.screenshot(path=screenshots / "29-author-form-errors.png")
