@@ -76,8 +76,11 @@ def author(author_key: str) -> Response:
     )
 
 
-def change_standing(author_key: str, wanted: StandingIn) -> dict[str, Any]:
-    """Apply a moderator's standing change (the API's and the console's), or raise the problem to answer."""
+def change_standing(author_key: str, wanted: StandingIn, reject_as: str | None = None) -> dict[str, Any]:
+    """Apply a moderator's standing change (the API's and the console's), or raise the problem to answer.
+
+    `reject_as`: the reason the pending comments are rejected for (the console asks for it apart from the
+    standing's free-text reason); without it, the standing's reason when it is one, else `other`."""
     s = services()
     if wanted.state in ADMIN_STATES and not g.moderator.is_admin:
         raise _field("state", f"only an admin may set `{wanted.state}`", 403, "Forbidden")
@@ -92,7 +95,7 @@ def change_standing(author_key: str, wanted: StandingIn) -> dict[str, Any]:
         version=wanted.version,
     )
     networks = s.standings.networks_used(identity, author_key, s.intake.secret) if wanted.state in REFUSING else ()
-    reason = wanted.reason if wanted.reason in _REJECT_REASONS else "other"
+    reason = next((r for r in (reject_as, wanted.reason) if r in _REJECT_REASONS), "other")
     try:
         changed = s.standings.change(identity, author_key, change, g.moderator.name, networks=networks,
                                      reject_reason=reason or "other")
