@@ -281,12 +281,12 @@ def evaluate(args: argparse.Namespace) -> None:
     from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.policy import Policy
 
-    classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
-    extra = [example for name in args.file or ()
-             for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
     data = Path(args.data) if args.data else None
     if data is not None:
         _require_public_sets("evaluate", data)
+    classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
+    extra = [example for name in args.file or ()
+             for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
     reference: Any = evaluation.ProfanityCheck() if args.reference else None
     # Leave-one-source-out numbers from a training run (training.cross_source_metrics as JSON), else the model's own.
     loso = json.loads(Path(args.cross_source).read_text(encoding="utf-8")) if args.cross_source else None

@@ -81,6 +81,7 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "civil": CIVIL_SPAN_FILES,
 }
 
+
 @dataclass(frozen=True, slots=True)
 class PublicSet:
     """A public source as its authors publish it: enough for someone without our copy to fetch and place it."""
