@@ -267,6 +267,30 @@ def _default_data() -> Path:
     return Path(os.environ.get("MODERATION_TRAINING_DATA", "../shared/data"))
 
 
+def _require_public_sets(command: str, data: Path) -> None:
+    """Exit naming each public set missing from data, where its authors publish it and where its files go.
+
+    The sets are never committed, so a clone of the project alone has none of them: this is the first thing its
+    `train` says, in place of a traceback about a missing file.
+    """
+    from moderation.model.datasets import describe_sets, missing_sets
+
+    missing = missing_sets(data)
+    if not missing:
+        return
+    lines = [
+        f"moderation {command}: {len(missing)} public data set{'s' if len(missing) > 1 else ''} missing from "
+        f"{data}/ ({', '.join(entry.source for entry in missing)}).",
+        "They are not part of the project: fetch each from its authors, keep its licence, and place its files as "
+        "below; then point --data (or MODERATION_TRAINING_DATA) at that folder, wherever it is.",
+        "",
+        *describe_sets(missing, data),
+    ]
+    if command == "evaluate":
+        lines += ["", "Or evaluate on the written sets alone: moderation evaluate --data ''"]
+    sys.exit("\n".join(lines))
+
+
 def train(args: argparse.Namespace) -> None:
     """Train the base model on the public data sets, or with --decisions adapt a base to the site's decisions."""
     if args.decisions:
@@ -275,6 +299,7 @@ def train(args: argparse.Namespace) -> None:
     from moderation.model.classifier import DEFAULT_MODEL_PATH
     from moderation.model.training import train_model
 
+    _require_public_sets("train", Path(args.data))
     out = Path(args.out) if args.out else DEFAULT_MODEL_PATH
     metrics = train_model(Path(args.data), out, seed=args.seed)
     print(json.dumps(metrics, indent=2))
@@ -343,13 +368,12 @@ def evaluate(args: argparse.Namespace) -> None:
     from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.policy import Policy
 
+    data = Path(args.data) if args.data else None
+    if data is not None:
+        _require_public_sets("evaluate", data)
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
     extra = [example for name in args.file or ()
              for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
-    data = Path(args.data) if args.data else None
-    if data is not None and not data.is_dir():
-        print(f"no data folder {data}: evaluating on the written sets only", file=sys.stderr)
-        data = None
     reference: Any = evaluation.ProfanityCheck() if args.reference else None
     # Leave-one-source-out numbers from a training run (training.cross_source_metrics as JSON), else the model's own.
     loso = json.loads(Path(args.cross_source).read_text(encoding="utf-8")) if args.cross_source else None
