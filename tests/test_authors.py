@@ -26,16 +26,24 @@ SECRET = b"test-secret-key"
 CIVIL = "I disagree with the mayor, but the article explains the housing plan fairly."
 # Said of the walk when the public data is absent; with it, the walk takes the toxic-spans trial set's
 # comments (real readers' comments on news sites, never trained on).
-WRITTEN_ABUSE = [f"You are a pathetic idiot and everyone here laughs at your stupid opinion number {n}."
-                 for n in range(20)]
+WRITTEN_ABUSE = [
+    "Anyone who voted for this council is a brainless sheep.", "The author clearly has no clue, what a joke.",
+    "Shut up, nobody asked for your useless opinion.", "You people are too stupid to read a budget.",
+    "What a pathetic excuse for journalism this is.", "The mayor is a lying clown and so are his fans.",
+    "Only morons would believe a word of this.", "Go back to school, you illiterate fool.",
+    "This paper hires idiots to write garbage.", "Every commenter here is a spineless coward.",
+    "Your readers must be as dumb as your editors.", "Typical trash from a worthless rag.",
+    "The councillors are crooks and thieves, all of them.", "Get lost, troll, nobody wants you here.",
+    "You are a disgrace and a liar, admit it.", "Such a stupid article from such a stupid writer.",
+    "Idiots like you ruin every discussion.", "What kind of imbecile wrote this nonsense?",
+    "Your opinion is as worthless as your brain.", "Clowns running a circus, that is this town.",
+]
 
 
-def abusive_comments() -> list[str]:
-    path = DATA_DIR / CIVIL_SPAN_FILES[1]
-    if not path.is_file():
-        return WRITTEN_ABUSE
-    spans = [row.text for row in load_civil_spans(DATA_DIR) if row.spans and 20 < len(row.text) < 1000]
-    return spans[:20]
+def public_abusive_comments() -> list[str]:
+    """Twenty comments of the toxic-spans trial set (CIVIL_SPAN_FILES[1], never trained on) with rater-agreed spans."""
+    return [row.text for row in load_civil_spans(DATA_DIR, CIVIL_SPAN_FILES[1])
+            if row.spans and 20 < len(row.text) < 1000][:20]
 
 
 CIVIL_VARIANTS = iter(f"{CIVIL} ({topic})" for topic in __import__("itertools").cycle(
@@ -69,21 +77,33 @@ def reasons(client: FlaskClient, comment_id: str, headers: dict[str, str]) -> li
 
 
 def test_the_walk(client: FlaskClient, moderator: dict[str, str], admin: dict[str, str], redis: Redis) -> None:
+    walk(client, moderator, admin, redis, WRITTEN_ABUSE)
+
+
+@pytest.mark.data
+def test_the_walk_with_real_readers_abuse(client: FlaskClient, moderator: dict[str, str], admin: dict[str, str],
+                                          redis: Redis) -> None:
+    walk(client, moderator, admin, redis, public_abusive_comments())
+
+
+def walk(client: FlaskClient, moderator: dict[str, str], admin: dict[str, str], redis: Redis,
+         abusive: list[str]) -> None:
     first = post(client).get_json()
     decide(client, first["id"], moderator, "approve")
     published = post(client).get_json()  # an approved author's civil comment goes straight out
     assert published["status"] == "published"
-    rude = post(client, WRITTEN_ABUSE[0]).get_json()
+    rude = post(client, "Only an idiot would believe this rubbish.").get_json()
     decide(client, rude["id"], moderator, "reject", "abuse")
 
-    held = [post(client, text).get_json() for text in abusive_comments()]
+    held = [post(client, text).get_json() for text in abusive]
     assert len(held) == 20
     assert [c["status"] for c in held] == ["pending"] * 20
     statuses = {client.get(f"/v1/comments/{c['id']}", headers=moderator).get_json()["status"] for c in held}
     assert statuses <= {"pending", "rejected"}
+    pending = [c for c in held if client.get(f"/v1/comments/{c['id']}", headers=moderator).get_json()["status"]
+               == "pending"]
     assert "author_record" in reasons(client, held[0]["id"], moderator)
-    queue = client.get("/v1/review/queue", headers=moderator).get_json()["items"]
-    item = next(i for i in queue if i["id"] == held[-1]["id"])
+    item = client.get(f"/v1/comments/{held[-1]['id']}", headers=moderator).get_json()
     assert item["author"]["standing"]["state"] == "premoderated" and item["author"]["standing"]["automatic"]
     assert item["author"]["record"]["rejected"] == 1 and item["author"]["record"]["approved"] == 1
 
@@ -91,9 +111,9 @@ def test_the_walk(client: FlaskClient, moderator: dict[str, str], admin: dict[st
     banned = standing(client, "troll@example.com", admin, state="banned", reason="abuse",
                       message="You broke the house rules.", reject_pending=True)
     assert banned.status_code == 200, banned.get_json()
-    assert banned.get_json()["rejected_pending"] == sum(
-        1 for c in held if client.get(f"/v1/comments/{c['id']}", headers=moderator).get_json()["status"]
-        == "rejected") - sum(0 for _ in held) or banned.get_json()["rejected_pending"] >= 1
+    assert banned.get_json()["rejected_pending"] == len(pending)
+    assert {client.get(f"/v1/comments/{c['id']}", headers=moderator).get_json()["status"] for c in held} == {
+        "rejected"}
     assert client.get("/v1/review/queue", headers=moderator).get_json()["items"] == []
 
     comments_before = redis.zcard(Keys().all_comments)
