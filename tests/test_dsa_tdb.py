@@ -336,6 +336,8 @@ def test_cli_submit_sends_nothing_unless_both_endpoint_and_token_are_set(
         monkeypatch.setenv("MODERATION_DSA_TDB_TOKEN", token)
         with pytest.raises(SystemExit, match="nothing sent: set MODERATION_DSA_TDB_URL"):
             cli(["dsa", "submit"])
+    with pytest.raises(SystemExit, match="1 to 100"):
+        cli(["dsa", "submit", "--batch", "101"])
     assert database.requests == [] and redis.scard(Keys().dsa_tdb_sent) == 0
 
 

@@ -194,12 +194,19 @@ def restricted_records(redis: Redis, keys: Keys, start_ms: int, end_ms: int,
         ids: list[str] = redis.zrangebylex(keys.all_comments, cursor, upper, 0, batch)  # type: ignore[assignment]
         if not ids:
             return
+        # The status first (a few bytes a comment), then the whole hash of the rejected ones only: most
+        # comments are published, and their bodies need not cross the wire.
         pipe = redis.pipeline(transaction=False)
         for comment_id in ids:
-            pipe.hgetall(keys.comment(comment_id))
-        for record in pipe.execute():
-            if record and record.get("status") == "rejected":
-                yield record
+            pipe.hget(keys.comment(comment_id), "status")
+        rejected = [i for i, status in zip(ids, pipe.execute(), strict=True) if status == "rejected"]
+        if rejected:
+            pipe = redis.pipeline(transaction=False)
+            for comment_id in rejected:
+                pipe.hgetall(keys.comment(comment_id))
+            for record in pipe.execute():
+                if record and record.get("status") == "rejected":
+                    yield record
         if len(ids) < batch:
             return
         cursor = "(" + ids[-1]
