@@ -394,17 +394,19 @@ def test_a_batch_answered_500_is_sent_again_and_each_statement_is_created_once(
     assert [len(b["statements"]) for b in database.requests] == [100, 100, 50]  # the first one twice
 
 
-def test_a_batch_that_keeps_failing_is_left_for_the_next_run(
+def test_a_batch_that_keeps_failing_stops_the_run_and_is_left_for_the_next(
     redis: Redis, store: CommentStore, database: Database,
 ) -> None:
-    for _ in range(3):
+    for _ in range(5):
         add(store, Decision("rejected", (Reason("blocked_term"),)))
     database.answers = [500, 503, 502]
-    first = submitter(redis, database, attempts=3).submit(exported(redis))
-    assert (first.sent, first.failed_batches, first.complete) == (0, 1, False)
-    second = submitter(redis, database).submit(exported(redis))
-    assert (second.sent, second.already_sent, second.complete) == (3, 0, True)
-    assert len(database.created) == len(set(database.created)) == 3
+    first = submitter(redis, database, attempts=3, batch=2).submit(exported(redis))
+    # Three tries of the first batch, then no more requests while the Database is failing.
+    assert (first.sent, first.failed_batches, first.complete, first.attempts) == (0, 1, False, 3)
+    assert not redis.exists(Keys().dsa_tdb_lock)
+    second = submitter(redis, database, batch=2).submit(exported(redis))
+    assert (second.sent, second.already_sent, second.complete) == (5, 0, True)
+    assert len(database.created) == len(set(database.created)) == 5
 
 
 def test_a_batch_the_database_already_holds_is_taken_as_sent(

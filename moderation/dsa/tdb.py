@@ -329,16 +329,19 @@ class Submitter:
             for item in items:
                 pending.append(item)
                 if len(pending) >= READ_BATCH:
-                    self._send_all(pending, report, progress)
+                    self._send_all(pending, report, progress, owner)
                     pending = []
-            self._send_all(pending, report, progress)
+                    if report.failed_batches:
+                        # The Database is down or overloaded: stop here, the next run sends the rest.
+                        return report
+            self._send_all(pending, report, progress, owner)
             return report
         finally:
             if self.redis.get(self.keys.dsa_tdb_lock) == owner:
                 self.redis.delete(self.keys.dsa_tdb_lock)
 
     def _send_all(self, candidates: list[dict[str, Any]], report: SubmitReport,
-                  progress: Callable[[int], None] | None) -> None:
+                  progress: Callable[[int], None] | None, owner: str) -> None:
         todo = self.unsent(candidates)
         report.already_sent += len(candidates) - len(todo)
         for start in range(0, len(todo), self.batch):
@@ -346,6 +349,11 @@ class Submitter:
             self._send(chunk, report)
             if progress:
                 progress(len(chunk))
+            if report.failed_batches:
+                return
+            # A long backlog outlasts the lock's first hour: keep it while this run is alive.
+            if self.redis.get(self.keys.dsa_tdb_lock) == owner:
+                self.redis.expire(self.keys.dsa_tdb_lock, self.lock_seconds)
 
     def _send(self, chunk: list[dict[str, Any]], report: SubmitReport) -> None:
         attempt = 0
