@@ -202,6 +202,16 @@ class Keys:
     def policy_audit(self) -> str:
         return f"{self.prefix}policy-audit"
 
+    @property
+    def dsa_tdb_sent(self) -> str:
+        """The puids of the statements of reasons the EU DSA Transparency Database accepted from us."""
+        return f"{self.prefix}dsa:tdb-sent"
+
+    @property
+    def dsa_tdb_lock(self) -> str:
+        """Held by the one `moderation dsa submit` running, so two runs never send the same statement."""
+        return f"{self.prefix}dsa:tdb-lock"
+
 
 def keys_from_environment() -> Keys:
     """Key names under MODERATION_KEY_PREFIX, else the default prefix."""

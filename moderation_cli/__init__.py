@@ -548,6 +548,64 @@ def migrate(args: argparse.Namespace) -> None:
           f"{report.hashes_compacted} hashes compacted")
 
 
+# -- dsa ---------------------------------------------------------------------------------------------
+
+
+def dsa(args: argparse.Namespace) -> None:
+    """Statements of reasons in the EU DSA Transparency Database's fields: export them, or submit them to it."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.dsa import tdb
+    from moderation.policy_store import PolicyStore
+
+    def moment(text: str | None, default: datetime, end: bool) -> int:
+        if not text:
+            return int(default.timestamp() * 1000)
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            sys.exit(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time")
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        # A date names its whole day, so --to 2026-12-31 takes in that day's decisions too.
+        return int(((when + timedelta(days=1)) if end and len(text) == 10 else when).timestamp() * 1000)
+
+    start = moment(args.start, datetime(2000, 1, 1, tzinfo=UTC), False)
+    end = moment(args.end, datetime.now(UTC) + timedelta(days=1), True)
+    scope = [c.strip().upper() for c in os.environ.get("MODERATION_DSA_TERRITORIAL_SCOPE", "").split(",") if c.strip()]
+    options: dict[str, Any] = {"puid_prefix": os.environ.get("MODERATION_DSA_PUID_PREFIX", ""),
+                               "territorial_scope": scope or tdb.EEA}
+    url, token = os.environ.get("MODERATION_DSA_TDB_URL", ""), os.environ.get("MODERATION_DSA_TDB_TOKEN", "")
+    if args.action == "submit" and not 1 <= args.batch <= tdb.BATCH_LIMIT:
+        sys.exit(f"--batch: the Database takes 1 to {tdb.BATCH_LIMIT} statements a request")
+    if args.action == "submit" and not (url and token):
+        # Checked before Redis is touched: an unconfigured site sends nothing, and hears why.
+        sys.exit("nothing sent: set MODERATION_DSA_TDB_URL (the Database's statements endpoint) and "
+                 "MODERATION_DSA_TDB_TOKEN (the platform's API token) to submit")
+    redis, keys = _redis(), _keys()
+    items = tdb.database_statements(redis, keys, PolicyStore(redis, keys).load(), start, end, **options)
+    if args.action == "export":
+        output = Path(args.output)
+        if output.exists() and not args.force:
+            sys.exit(f"{output} exists: nothing exported (--force writes over it)")
+        count = 0
+        with output.open("w", encoding="utf-8") as out:
+            for item in items:
+                out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+        print(f"{count} statements of reasons written to {output}")
+        return
+    try:
+        report = tdb.Submitter(redis, keys, url, token, batch=args.batch).submit(items)
+    except tdb.SubmitBusy as busy:
+        sys.exit(f"nothing sent: {busy}")
+    except tdb.SubmitRefused as refused:
+        sys.exit(f"stopped: {refused}; what was accepted before is remembered, a re-run resumes")
+    print(json.dumps(report.as_dict(), indent=2))
+    if not report.complete:
+        sys.exit("not everything was sent: re-run `moderation dsa submit` to send the rest"
+                 + (" (and fix the statements the Database called invalid)" if report.invalid else ""))
+
+
 # -- learn -----------------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -770,6 +828,20 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("migrate", help="bring data written by an earlier version to today's layout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=migrate)
+
+    p = commands.add_parser("dsa", help="statements of reasons for the EU DSA Transparency Database: export, submit")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, what in (("export", "write them as JSON Lines, one statement in the Database's fields a line"),
+                         ("submit", "send the ones not sent yet to MODERATION_DSA_TDB_URL, in batches")):
+        sp = actions.add_parser(action, help=what)
+        sp.add_argument("--from", dest="start", metavar="DATE", help="comments posted from DATE (YYYY-MM-DD or ISO)")
+        sp.add_argument("--to", dest="end", metavar="DATE", help="to DATE, that whole day included")
+        if action == "export":
+            sp.add_argument("-o", "--output", required=True, help="the JSON Lines file to write")
+            sp.add_argument("--force", action="store_true", help="write over an existing file")
+        else:
+            sp.add_argument("--batch", type=int, default=100, help="statements a request (the API takes 100 at most)")
+    p.set_defaults(run=dsa)
 
     from moderation.webhooks import add_cli as add_webhooks_cli
 
