@@ -255,12 +255,16 @@ class CommentIn(_Input):
     )
 
 
+# The DSA Transparency Database's statement categories, lower case without STATEMENT_CATEGORY_: its second
+# schema's (1 July 2025, moderation/dsa/tdb.py CATEGORIES), then the first schema's names it renamed, still taken
+# from notifiers who know those and exported under their new names.
 NoticeCategory = Literal[
-    "animal_welfare", "data_protection_and_privacy_violations", "illegal_or_harmful_speech",
-    "intellectual_property_infringements", "negative_effects_on_civic_discourse_or_elections",
-    "non_consensual_behaviour", "pornography_or_sexualized_content", "protection_of_minors",
-    "risk_for_public_security", "scams_and_fraud", "self_harm", "scope_of_platform_service",
-    "unsafe_and_illegal_products", "violence",
+    "animal_welfare", "consumer_information", "cyber_violence", "cyber_violence_against_women",
+    "data_protection_and_privacy_violations", "illegal_or_harmful_speech", "intellectual_property_infringements",
+    "negative_effects_on_civic_discourse_or_elections", "not_specified_notice", "other_violation_tc",
+    "protection_of_minors", "risk_for_public_security", "scams_and_fraud", "self_harm",
+    "unsafe_and_prohibited_products", "violence",
+    "scope_of_platform_service", "unsafe_and_illegal_products", "non_consensual_behaviour",
 ]
 Explanation = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
 

@@ -442,3 +442,13 @@ def test_two_runs_at_once_cannot_both_send(redis: Redis, store: CommentStore, da
     with pytest.raises(tdb.SubmitBusy):
         submitter(redis, database).submit(exported(redis))
     assert database.requests == []
+
+
+def test_notices_take_every_category_the_database_takes() -> None:
+    from typing import get_args
+
+    from moderation.schemas import NoticeCategory
+
+    taken = {f"STATEMENT_CATEGORY_{name.upper()}" for name in get_args(NoticeCategory)}
+    assert tdb.CATEGORIES <= taken
+    assert taken - tdb.CATEGORIES == set(tdb.RENAMED_CATEGORIES)

@@ -23,14 +23,6 @@ from moderation.comments import now_iso
 from moderation.keys import Keys
 from moderation.store import EVENTS_MAXLEN, lua_script
 
-# The DSA Transparency Database's statement categories (STATEMENT_CATEGORY_..., lower case, no prefix).
-CATEGORIES = (
-    "animal_welfare", "data_protection_and_privacy_violations", "illegal_or_harmful_speech",
-    "intellectual_property_infringements", "negative_effects_on_civic_discourse_or_elections",
-    "non_consensual_behaviour", "pornography_or_sexualized_content", "protection_of_minors",
-    "risk_for_public_security", "scams_and_fraud", "self_harm", "scope_of_platform_service",
-    "unsafe_and_illegal_products", "violence",
-)
 # The comment rejection reason a removal on a notice of each category is recorded under (for learning and
 # the stats); a notice's removal is never counted as spam, whose statements of reasons are exempt.
 REJECT_REASON = {"illegal_or_harmful_speech": "abuse", "violence": "abuse",
