@@ -450,5 +450,5 @@ def test_notices_take_every_category_the_database_takes() -> None:
     from moderation.schemas import NoticeCategory
 
     taken = {f"STATEMENT_CATEGORY_{name.upper()}" for name in get_args(NoticeCategory)}
-    assert tdb.CATEGORIES <= taken
+    assert taken >= tdb.CATEGORIES
     assert taken - tdb.CATEGORIES == set(tdb.RENAMED_CATEGORIES)
