@@ -320,6 +320,12 @@ def delivered(redis: Redis, comment_id: str, event: str) -> bool:
                for row in recent_deliveries(redis, Keys(), 1000))
 
 
+def privacy(site: Site, kind: str, email: str) -> Any:
+    """Page 1 of the plugin's personal-data exporter or eraser, called as Tools, Export/Erase calls it."""
+    return site.php(f"$found = apply_filters('wp_privacy_personal_data_{kind}', array());\n"
+                    f"echo wp_json_encode(call_user_func($found['newsroom-moderation']['callback'], '{email}', 1));")
+
+
 def set_options(site: Site, options: dict[str, str]) -> None:
     site.php("".join(f"update_option({json.dumps(k)}, {json.dumps(v)});\n" for k, v in options.items())
              + "echo '1';")
@@ -365,6 +371,11 @@ def test_a_wordpress_site_moderates_through_the_service(
         assert json.loads(answer.read())["status"] == "rejected"
     wait_for(lambda: site.comment(abusive)["status"] == "trash", what="the rejection to reach WordPress")
 
+    # wp-admin's comments list shows our verdict and links to the comment in our console.
+    cell = site.php(f"ob_start(); Newsroom_Moderation_Admin::column('newsroom_moderation', {abusive});"
+                    " echo wp_json_encode(ob_get_clean());")
+    assert "rejected" in cell and f"{service.url}/console/comments/{our_abusive}" in cell
+
     # An approval in wp-admin (WordPress's REST API, an application password) becomes our human decision.
     doubtful = site.post_comment(HARSH, "critic@example.com", name="Critic")
     assert site.comment(doubtful)["status"] == "unapproved"
@@ -379,6 +390,41 @@ def test_a_wordpress_site_moderates_through_the_service(
     decided = [fields for _, fields in events
                if fields.get("event") == "decided" and fields.get("comment_id") == record["id"]]
     assert len(decided) == 1
+
+    # An admin who saw our rejection and reverses it in wp-admin overrides it (sent again with its version).
+    status, answer = site.rest("POST", f"/wp/v2/comments/{abusive}", {"status": "approved"})
+    assert status == 200 and answer["status"] == "approved", answer
+    assert (ours(abusive)["status"], ours(abusive)["decided_by"]) == ("published", "wordpress:admin@newsroom-wp")
+
+    # Both sides decide at once (WordPress has not heard of our rejection yet: its webhook secret is wrong for
+    # now): our decision came first, its 409 says so, and WordPress takes it.
+    raced = site.post_comment(ABUSE, "rude2@example.org", name="Rude Two")
+    assert site.comment(raced)["status"] == "unapproved"
+    set_options(site, {"newsroom_moderation_webhook_secret": "whsec_not-the-one"})
+    our_raced = site.comment(raced)["meta"]["_newsroom_moderation_id"]
+    request = urllib.request.Request(f"{service.url}/v1/review/{our_raced}/decision", method="POST",
+                                     data=json.dumps({"action": "reject", "reason": "spam"}).encode(),
+                                     headers=moderator)
+    urllib.request.urlopen(request, timeout=10).close()
+    status, answer = site.rest("POST", f"/wp/v2/comments/{raced}", {"status": "approved"})
+    assert status == 200
+    after = site.comment(raced)
+    assert after["status"] == "spam" and "alice" in after["meta"]["_newsroom_moderation_error"]
+    assert ours(raced)["status"] == "rejected" and ours(raced)["decided_by"] == "alice"
+    set_options(site, {"newsroom_moderation_webhook_secret": subscription.secret})
+
+    # Tools, Export and Erase Personal Data reach our copy of the author's comments.
+    exported = privacy(site, "exporters", "ann@example.com")
+    values = {item["name"]: item["value"] for item in exported["data"][0]["data"]}
+    assert exported["done"] and values["body"] == CIVIL and values["email"] == "ann@example.com"
+    erased = privacy(site, "erasers", "ann@example.com")
+    assert erased["items_removed"] is True
+    assert "ann@example.com" not in ours(clean)["email"] and ours(clean)["ip"] == ""
+
+    # The settings page's "test connection": the service answers and knows the key.
+    assert site.php("echo wp_json_encode((new Newsroom_Moderation_Client())->test_connection());")[0] is True
+    assert site.php("echo wp_json_encode((new Newsroom_Moderation_Client(null, 'wrong'))->test_connection());") == [
+        False, "the service answers, but does not know this API key"]
 
     # The service stops: a post is held, never published unchecked, and sent once by WP-Cron when it is back.
     service.stop()
