@@ -1,12 +1,14 @@
 """The WordPress plugin end to end: Debian's WordPress on MariaDB under PHP's built-in server, the plugin
 installed from the zip scripts/build-wordpress-zip builds, this service over real HTTP, webhooks by the worker.
 
-Skipped, with the reason, where PHP (with mysqli), WordPress (Debian's `wordpress` package) or MariaDB
-(127.0.0.1:3306, root without a password, or MODERATION_TEST_MYSQL_*) is missing.
+The database is MariaDB at 127.0.0.1:3306 as root without a password (or MODERATION_TEST_MYSQL_*); where none
+answers there, a private mariadbd (Debian's mariadb-server) started in a temporary folder. Skipped, with the
+reason, where PHP (with mysqli), WordPress (Debian's `wordpress` package) or both ways to MariaDB are missing.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import secrets
@@ -64,19 +66,25 @@ def _missing() -> str | None:
         return f"needs WordPress at {WORDPRESS} (Debian: apt-get install wordpress)"
     if MYSQL is None:
         return "needs the MariaDB client (Debian: apt-get install mariadb-client)"
-    try:
-        socket.create_connection((DB_HOST, DB_PORT), timeout=2).close()
-    except OSError:
-        return f"needs MariaDB on {DB_HOST}:{DB_PORT}"
-    if _sql("SELECT 1").returncode != 0:
-        return f"needs MariaDB's user {DB_USER!r} on {DB_HOST}:{DB_PORT} (MODERATION_TEST_MYSQL_USER/_PASSWORD)"
     return None
 
 
-def _sql(statement: str) -> subprocess.CompletedProcess[str]:
-    command = [str(MYSQL), f"-h{DB_HOST}", f"-P{DB_PORT}", f"-u{DB_USER}", "-e", statement]
-    env = {**os.environ, "MYSQL_PWD": DB_PASSWORD}
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=30)
+@dataclass(frozen=True)
+class Database:
+    """A MariaDB server and the account WordPress uses on it."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def sql(self, statement: str) -> subprocess.CompletedProcess[str]:
+        command = [str(MYSQL), f"-h{self.host}", f"-P{self.port}", f"-u{self.user}", "-e", statement]
+        env = {**os.environ, "MYSQL_PWD": self.password}
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=30)
+
+    def answers(self) -> bool:
+        return _listening(self.port, self.host) and self.sql("SELECT 1").returncode == 0
 
 
 MISSING = _missing()
@@ -239,8 +247,39 @@ echo wp_json_encode(array('app_password' => $app[0]));
 """
 
 
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The configured MariaDB if it answers, else a private mariadbd on a free port, else a skip."""
+    configured = Database(DB_HOST, DB_PORT, DB_USER, DB_PASSWORD)
+    if configured.answers():
+        yield configured
+        return
+    server, install = shutil.which("mariadbd") or "/usr/sbin/mariadbd", shutil.which("mariadb-install-db")
+    if not (Path(server).is_file() and install):
+        pytest.skip(f"needs MariaDB on {DB_HOST}:{DB_PORT} (user {DB_USER!r}, MODERATION_TEST_MYSQL_*), or "
+                    "Debian's mariadb-server to start a private one")
+    folder = tmp_path_factory.mktemp("mariadb")
+    user = getpass.getuser()
+    subprocess.run([install, "--no-defaults", f"--datadir={folder / 'data'}", "--skip-test-db",
+                    "--auth-root-authentication-method=normal", f"--user={user}"],
+                   capture_output=True, check=True, timeout=120)
+    private = Database("127.0.0.1", free_port(), "root", "")
+    log = (folder / "mariadbd.log").open("wb")
+    process = subprocess.Popen([server, "--no-defaults", f"--datadir={folder / 'data'}", f"--user={user}",
+                                f"--socket={folder / 'mariadbd.sock'}", f"--pid-file={folder / 'mariadbd.pid'}",
+                                "--bind-address=127.0.0.1", f"--port={private.port}"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(private.answers, 60, "the private mariadbd")
+        yield private
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, mariadb: Database) -> Iterator[Site]:
     """A fresh WordPress 6.1 with the plugin installed from its zip and activated, under `php -S`."""
     root = tmp_path / "wordpress"
     # A copy, not a link: WordPress finds its root (ABSPATH) from where its files really are.
@@ -257,15 +296,15 @@ def site(tmp_path: Path) -> Iterator[Site]:
         archive.extractall(content / "plugins")
 
     database = f"nm_e2e_{secrets.token_hex(4)}"
-    assert _sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4").returncode == 0
+    assert mariadb.sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4").returncode == 0
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     salts = "\n".join(f"define('{name}', '{secrets.token_hex(32)}');" for name in (
         "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
         "LOGGED_IN_SALT", "NONCE_SALT"))
     (root / "wp-config.php").write_text(CONFIG.format(
-        database=json.dumps(database), user=json.dumps(DB_USER), password=json.dumps(DB_PASSWORD),
-        host=json.dumps(f"{DB_HOST}:{DB_PORT}"), url=json.dumps(url), salts=salts))
+        database=json.dumps(database), user=json.dumps(mariadb.user), password=json.dumps(mariadb.password),
+        host=json.dumps(f"{mariadb.host}:{mariadb.port}"), url=json.dumps(url), salts=salts))
     # Several workers: WordPress calls the service while the service's webhooks call WordPress.
     env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}
     log = (tmp_path / "php-server.log").open("wb")
@@ -280,16 +319,16 @@ def site(tmp_path: Path) -> Iterator[Site]:
         process.terminate()
         process.wait(10)
         log.close()
-        _sql(f"DROP DATABASE IF EXISTS {database}")
+        mariadb.sql(f"DROP DATABASE IF EXISTS {database}")
         debug = root / "debug.log"
         if debug.exists():
             # WordPress 6.1's own deprecation notices under PHP 8.2 are noise; anything else is shown.
             print("\n".join(line for line in debug.read_text().splitlines() if "PHP Deprecated" not in line))
 
 
-def _listening(port: int) -> bool:
+def _listening(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        socket.create_connection((host, port), timeout=0.5).close()
         return True
     except OSError:
         return False
