@@ -131,6 +131,7 @@ class Site:
     url: str
     database: str
     app_password: str
+    admin_password: str
     process: subprocess.Popen[bytes]
 
     def php(self, code: str, before_load: str = "") -> Any:
@@ -142,7 +143,8 @@ class Site:
             + before_load + "require __DIR__ . '/wp-load.php';\n" + code
         )
         try:
-            done = subprocess.run([str(PHP), str(script)], capture_output=True, text=True, timeout=60, check=False)
+            done = subprocess.run([str(PHP), str(script)], capture_output=True, text=True, timeout=60, check=False,
+                              env={**os.environ, "E2E_ADMIN_PASSWORD": self.admin_password})
         finally:
             script.unlink()
         assert done.returncode == 0, done.stdout + done.stderr
@@ -169,9 +171,10 @@ class Site:
             "Referer": f"{self.url}/?p=1", "User-Agent": "Mozilla/5.0 (e2e reader)"})
         opener = urllib.request.build_opener(NoRedirects, urllib.request.HTTPCookieProcessor(CookieJar()))
         try:
-            opener.open(request, timeout=30)
+            opener.open(request, timeout=30).close()
         except urllib.error.HTTPError as answer:
-            assert answer.code == 302, answer.read()[:2000]
+            with answer:
+                assert answer.code == 302, answer.read()[:2000]
         after = self.latest_comment_id()
         assert after > before, "WordPress stored no comment"
         return after
@@ -186,7 +189,18 @@ class Site:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as answer:
-            return answer.code, json.loads(answer.read() or b"null")
+            with answer:
+                return answer.code, json.loads(answer.read() or b"null")
+
+    def admin(self) -> urllib.request.OpenerDirector:
+        """A browser signed in to wp-admin as the admin (wp-login.php, cookies)."""
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        browser.open(f"{self.url}/wp-login.php", timeout=30).close()  # sets WordPress's test cookie
+        form = urllib.parse.urlencode({"log": "admin", "pwd": self.admin_password, "testcookie": "1",
+                                       "redirect_to": f"{self.url}/wp-admin/"}).encode()
+        with browser.open(f"{self.url}/wp-login.php", data=form, timeout=30) as answer:
+            assert "/wp-admin/" in answer.url, answer.read()[:2000]
+        return browser
 
     def cron(self) -> None:
         with urllib.request.urlopen(f"{self.url}/wp-cron.php", timeout=60) as answer:
@@ -239,7 +253,7 @@ add_filter('newsroom_moderation_retry_delay', function () { return 1; });
 INSTALL = """
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
-$installed = wp_install('Newsroom test', 'admin', 'admin@example.org', false, '', wp_generate_password(24));
+$installed = wp_install('Newsroom test', 'admin', 'admin@example.org', false, '', getenv('E2E_ADMIN_PASSWORD'));
 $activated = activate_plugin('newsroom-moderation/newsroom-moderation.php');
 if (is_wp_error($activated)) { fwrite(STDERR, $activated->get_error_message()); exit(1); }
 $app = WP_Application_Passwords::create_new_application_password($installed['user_id'], array('name' => 'e2e'));
@@ -310,7 +324,7 @@ def site(tmp_path: Path, mariadb: Database) -> Iterator[Site]:
     log = (tmp_path / "php-server.log").open("wb")
     process = subprocess.Popen([str(PHP), "-S", f"127.0.0.1:{port}", "-t", str(root)], stdout=log,
                                stderr=subprocess.STDOUT, env=env, cwd=root)
-    wordpress = Site(root, url, database, "", process)
+    wordpress = Site(root, url, database, "", secrets.token_urlsafe(18), process)
     try:
         wait_for(lambda: _listening(port), 10, "php -S")
         wordpress.app_password = wordpress.php(INSTALL, "define('WP_INSTALLING', true);\n")["app_password"]
@@ -481,3 +495,49 @@ def test_a_wordpress_site_moderates_through_the_service(
     late_copies = [c for c in (redis.hgetall(k) for k in redis.scan_iter(keys.comment("*")))
                    if c.get("email") == "late@example.com"]
     assert len(late_copies) == 1
+
+
+def test_wp_admin_settings_test_connection_and_comments_column(
+    site: Site, service: Service, redis: Redis,
+) -> None:
+    """Through wp-admin as a browser sees it: the settings page, its nonce-checked button, the comments list."""
+    keys = Keys()
+    PolicyStore(redis, keys).update({"hold_new_authors": False}, "e2e")
+    set_options(site, {"newsroom_moderation_url": service.url, "newsroom_moderation_api_key": "mk_wrong"})
+    browser = site.admin()
+    settings = f"{site.url}/wp-admin/options-general.php?page=newsroom-moderation"
+
+    def press_test_connection() -> str:
+        with browser.open(settings, timeout=30) as answer:
+            page = answer.read().decode()
+        for name in ("newsroom_moderation_url", "newsroom_moderation_api_key", "newsroom_moderation_webhook_secret"):
+            assert f'name="{name}"' in page
+        assert "/?rest_route=/newsroom-moderation/v1/events" in page or "/wp-json/newsroom-moderation/v1/events" in page
+        nonce = page.split('name="_wpnonce" value="')[-1].split('"')[0]
+        form = urllib.parse.urlencode({"action": "newsroom_moderation_test", "_wpnonce": nonce,
+                                       "_wp_http_referer": settings}).encode()
+        with browser.open(f"{site.url}/wp-admin/admin-post.php", data=form, timeout=30) as answer:
+            return str(answer.read().decode())
+
+    assert "Not connected: the service answers, but does not know this API key" in press_test_connection()
+    set_options(site, {"newsroom_moderation_api_key": ApiKeys(redis, keys).add("newsroom-wp")})
+    assert "Connected: the service answers and knows this API key" in press_test_connection()
+    # Without the nonce the button does nothing.
+    forged = urllib.parse.urlencode({"action": "newsroom_moderation_test"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        browser.open(f"{site.url}/wp-admin/admin-post.php", data=forged, timeout=30)
+    assert refused.value.code == 403
+    refused.value.close()
+
+    held = site.post_comment(ABUSE, "rude@example.org", name="Rude")
+    our_id = site.comment(held)["meta"]["_newsroom_moderation_id"]
+    with browser.open(f"{site.url}/wp-admin/edit-comments.php", timeout=30) as answer:
+        listing = answer.read().decode()
+    assert "Moderation service" in listing and f"{service.url}/console/comments/{our_id}" in listing
+    assert "abuse" in listing
+
+    # "Comment must be manually approved" (Settings, Discussion) still holds what the service would publish.
+    set_options(site, {"comment_moderation": "1"})
+    civil = site.post_comment(CIVIL, "ann@example.com")
+    assert site.comment(civil)["status"] == "unapproved"
+    assert site.comment(civil)["meta"]["_newsroom_moderation_status"] == "published"

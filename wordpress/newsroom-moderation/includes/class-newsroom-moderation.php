@@ -171,6 +171,10 @@ class Newsroom_Moderation {
 		if ( is_wp_error( $approved ) || ! $client->configured() || ! $this->moderates( $commentdata ) ) {
 			return $approved;
 		}
+		// WordPress's own Disallowed Comment Keys are the site's word: such a comment stays where they put it.
+		if ( 'spam' === $approved || 'trash' === $approved ) {
+			return $approved;
+		}
 		$referer = isset( $_SERVER['HTTP_REFERER'] ) ? esc_url_raw( wp_unslash( $_SERVER['HTTP_REFERER'] ) ) : '';
 		$key     = wp_generate_uuid4();
 		list( $code, $answer, $error ) = $client->submit( $this->fields( $commentdata, $referer ), $key );
@@ -182,8 +186,12 @@ class Newsroom_Moderation {
 			'idempotency' => $key,
 			'referer'     => $referer,
 		);
-		// Anything but a verdict holds the comment: nothing is published that the service did not see.
-		return null === $status ? 0 : $status;
+		// Anything but a verdict holds the comment: nothing is published that the service did not see. A site
+		// that has every comment approved by hand (Settings, Discussion) keeps that: the service may only hold more.
+		if ( null === $status || ( 1 === $status && '1' === (string) get_option( 'comment_moderation' ) ) ) {
+			return 0;
+		}
+		return $status;
 	}
 
 	/**
