@@ -33,9 +33,11 @@ from redis import Redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from moderation.api_keys import ApiKeys
+from moderation.decisions import human_decisions
 from moderation.keys import Keys
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
+from moderation.store import CommentStore
 from moderation.webhooks import WebhookWorker, WorkerSettings, add_subscription, recent_deliveries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -436,6 +438,8 @@ def test_a_wordpress_site_moderates_through_the_service(
     assert status == 200 and answer["status"] == "approved", answer
     record = ours(doubtful)
     assert (record["status"], record["decided_by"]) == ("published", "wordpress:admin@newsroom-wp")
+    learned = [d for d in human_decisions(CommentStore(redis, keys)) if d.comment_id == record["id"]]
+    assert [(d.label, d.decided_by) for d in learned] == [("ok", "wordpress:admin@newsroom-wp")]
     # Its webhook comes back and changes nothing: one decision, and WordPress still approved.
     wait_for(lambda: delivered(redis, record["id"], "comment.decided"), what="the approval's webhook")
     assert site.comment(doubtful)["status"] == "approved"
