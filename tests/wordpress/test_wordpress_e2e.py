@@ -1,5 +1,6 @@
 """The WordPress plugin end to end: Debian's WordPress on MariaDB under PHP's built-in server, the plugin
-installed from the zip scripts/build-wordpress-zip builds, this service over real HTTP, webhooks by the worker.
+installed from the zip scripts/build-wordpress-zip builds by WordPress's own Plugin_Upgrader (what Plugins, Upload
+Plugin runs), this service over real HTTP, webhooks delivered by the real worker.
 
 The database is MariaDB at 127.0.0.1:3306 as root without a password (or MODERATION_TEST_MYSQL_*); where none
 answers there, a private mariadbd (Debian's mariadb-server) started in a temporary folder. Skipped, with the
@@ -20,7 +21,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
@@ -134,6 +134,7 @@ class Site:
     database: str
     app_password: str
     admin_password: str
+    plugin_zip: str
     process: subprocess.Popen[bytes]
 
     def php(self, code: str, before_load: str = "") -> Any:
@@ -146,7 +147,8 @@ class Site:
         )
         try:
             done = subprocess.run([str(PHP), str(script)], capture_output=True, text=True, timeout=60, check=False,
-                              env={**os.environ, "E2E_ADMIN_PASSWORD": self.admin_password})
+                              env={**os.environ, "E2E_ADMIN_PASSWORD": self.admin_password,
+                                   "E2E_PLUGIN_ZIP": self.plugin_zip})
         finally:
             script.unlink()
         assert done.returncode == 0, done.stdout + done.stderr
@@ -237,6 +239,7 @@ define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
 define('WP_ENVIRONMENT_TYPE', 'local');
 define('DISABLE_WP_CRON', true);
 define('AUTOMATIC_UPDATER_DISABLED', true);
+define('FS_METHOD', 'direct');
 define('WP_HTTP_BLOCK_EXTERNAL', true);
 define('WP_DEBUG', true);
 define('WP_DEBUG_DISPLAY', false);
@@ -255,7 +258,12 @@ add_filter('newsroom_moderation_retry_delay', function () { return 1; });
 INSTALL = """
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
+require_once ABSPATH . 'wp-admin/includes/class-wp-upgrader.php';
 $installed = wp_install('Newsroom test', 'admin', 'admin@example.org', false, '', getenv('E2E_ADMIN_PASSWORD'));
+// As Plugins, Add New, Upload Plugin does with the zip.
+$upgrader = new Plugin_Upgrader(new Automatic_Upgrader_Skin());
+$result = $upgrader->install(getenv('E2E_PLUGIN_ZIP'));
+if (true !== $result) { fwrite(STDERR, print_r($upgrader->skin->get_upgrade_messages(), true)); exit(1); }
 $activated = activate_plugin('newsroom-moderation/newsroom-moderation.php');
 if (is_wp_error($activated)) { fwrite(STDERR, $activated->get_error_message()); exit(1); }
 $app = WP_Application_Passwords::create_new_application_password($installed['user_id'], array('name' => 'e2e'));
@@ -306,10 +314,9 @@ def site(tmp_path: Path, mariadb: Database) -> Iterator[Site]:
         (content / "themes" / theme.name).symlink_to(theme.resolve())
     (content / "mu-plugins").mkdir()
     (content / "mu-plugins" / "e2e.php").write_text(MU_PLUGIN)
+    (content / "plugins").mkdir()
     built = subprocess.run([str(ROOT / "scripts" / "build-wordpress-zip"), str(tmp_path / "plugin.zip")],
                            capture_output=True, text=True, check=True)
-    with zipfile.ZipFile(built.stdout.strip()) as archive:
-        archive.extractall(content / "plugins")
 
     database = f"nm_e2e_{secrets.token_hex(4)}"
     assert mariadb.sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4").returncode == 0
@@ -326,7 +333,7 @@ def site(tmp_path: Path, mariadb: Database) -> Iterator[Site]:
     log = (tmp_path / "php-server.log").open("wb")
     process = subprocess.Popen([str(PHP), "-S", f"127.0.0.1:{port}", "-t", str(root)], stdout=log,
                                stderr=subprocess.STDOUT, env=env, cwd=root)
-    wordpress = Site(root, url, database, "", secrets.token_urlsafe(18), process)
+    wordpress = Site(root, url, database, "", secrets.token_urlsafe(18), built.stdout.strip(), process)
     try:
         wait_for(lambda: _listening(port), 10, "php -S")
         wordpress.app_password = wordpress.php(INSTALL, "define('WP_INSTALLING', true);\n")["app_password"]
