@@ -24,9 +24,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import (
     admin,
     akismet,
+    authors,
     console,
     coral,
     demo,
+    dsa,
     edge,
     embed,
     limits,
@@ -42,7 +44,11 @@ from api import (
 from api.inputs import ArticleIdConverter
 from api.services import Services
 from moderation.api_keys import ApiKeys
+from moderation.authors.notes import Notes
+from moderation.authors.standing import Standings
 from moderation.coral import signing_secrets
+from moderation.dsa.appeals import Appeals
+from moderation.dsa.notices import Notices
 from moderation.intake import Intake, Scorer
 from moderation.keys import DEFAULT_PREFIX, Keys
 from moderation.moderators import Moderators
@@ -79,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     # Coral's external moderation phase: the phase's signing secrets, comma-separated (old and new while Coral
     # rotates one). None: the route answers 503, never accepting an unsigned request.
     "CORAL_SIGNING_SECRETS": "",
+    # DSA Art. 22: the `moderation api-keys` names whose notices are trusted flaggers' (comma-separated); unset,
+    # every valid key sent with a notice is a trusted flagger's.
+    "TRUSTED_FLAGGERS": "",
 }
 
 
@@ -162,6 +171,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["ALLOWED_ORIGINS"] = _origins(app.config["ALLOWED_ORIGINS"])
     app.config["CORAL_SIGNING_SECRETS"] = signing_secrets(app.config["CORAL_SIGNING_SECRETS"])
+    app.config["TRUSTED_FLAGGERS"] = tuple(_origins(app.config["TRUSTED_FLAGGERS"]))
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if not app.config["SECRET_KEY"]:
@@ -190,6 +200,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     registry = ModelRegistry(redis, keys, Path(cache) if cache else None)
     models = LiveModels(registry, shipped)
     secret = str(app.config["SECRET_KEY"]).encode()
+    standings = Standings(redis, keys)
     app.extensions["moderation"] = Services(
         redis=redis,
         store=store,
@@ -201,7 +212,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         intake=Intake(store, policies, models, secret, Retention(
             store, origin_days=float(app.config["ORIGIN_RETENTION_DAYS"]),
             rejected_days=float(app.config["REJECTED_RETENTION_DAYS"])),
-            limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys)),
+            limits=PostingLimits(limits.parsed(app, "RATE_LIMITS"), keys), standings=standings),
+        standings=standings,
+        notes=Notes(redis, keys),
+        notices=Notices(redis, keys),
+        appeals=Appeals(redis, keys),
     )
 
     hops = int(app.config["TRUSTED_PROXIES"])
@@ -213,8 +228,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp, akismet.bp,
-                      sites.bp):
+    for blueprint in (public.bp, review.bp, authors.bp, dsa.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
+                      akismet.bp, sites.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)
     if app.config["ENV"] != "production":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, g, jsonify, request
 from pydantic import ValidationError
 
 from api.auth import require
@@ -13,6 +13,7 @@ from moderation.policy import Policy
 from moderation.schemas import ArticleModeIn, FieldError, article_id_or_none, field_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/v1")
+POLICY_MAX_BYTES = 4 * 1024 * 1024
 
 @bp.get("/policy")
 @require("admin")
@@ -24,6 +25,8 @@ def get_policy() -> Response:
 @bp.patch("/policy")
 @require("admin")
 def change_policy() -> Response:
+    # The lists of domains and networks may run to thousands of entries: more than other bodies need.
+    request.max_content_length = POLICY_MAX_BYTES
     changes = raw_input()
     unknown = sorted(set(changes) - set(Policy.model_fields))
     if unknown:

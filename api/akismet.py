@@ -31,8 +31,11 @@ from moderation.akismet import (
     verdict,
 )
 from moderation.api_keys import ApiKey
+from moderation.authors.identity import identity_key
+from moderation.authors.standing import NORMAL, Standing
 from moderation.decisions import store_imported
 from moderation.intake import assess
+from moderation.policy import Policy
 
 bp = Blueprint("akismet", __name__, url_prefix="/1.1")
 
@@ -149,6 +152,14 @@ def verify_key() -> Response:
     return _answer("valid")
 
 
+def _standing(email: str, policy: Policy) -> Standing:
+    """The standing of the comment's author, by their address (the one field that names them to us)."""
+    if not email:
+        return NORMAL
+    found = services()
+    return found.standings.read(identity_key(found.intake.secret, email), policy)
+
+
 @bp.post("/comment-check")
 @per_key
 def comment_check() -> Response:
@@ -162,7 +173,8 @@ def comment_check() -> Response:
         started = time.perf_counter()
         assessment = assess(models.live, submission.text, submission.author)
         metrics.SCORING.observe(time.perf_counter() - started)
-        answer = verdict(services().policies.current(), assessment, submission)
+        policy = services().policies.current()
+        answer = verdict(policy, assessment, submission, _standing(submission.author.email, policy))
     outcome = "discard" if answer.discard else "spam" if answer.spam else "ham"
     metrics.record_decision("akismet", outcome, answer.reasons)
     response = _answer("true" if answer.spam else "false")

@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any, get_args
 from urllib.parse import urlencode, urlsplit
@@ -36,16 +36,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from api.authors import change_standing
 from api.learning_curve import plot as learning_plot
 from api.limits import client_ip, limiter
+from api.problems import ProblemError
 from api.services import services
-from api.views import review_items
+from api.views import author_summary, review_items
 from moderation import learn as learning
+from moderation.authors.notes import TooManyNotes
+from moderation.authors.standing import ADMIN_STATES
 from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.model import signals
 from moderation.moderators import Moderator
 from moderation.registry import ModelRegistry, UnknownModel
-from moderation.schemas import DecisionIn, RejectReason, article_id_or_none, is_comment_id
+from moderation.schemas import DecisionIn, NoteIn, RejectReason, StandingIn, article_id_or_none, is_comment_id
 from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -74,7 +78,36 @@ REASON_LABELS = {
     "new_author": "New author",
     "threat": "Threat of violence",
     "burst": "Comments on many articles at once",
+    "author_premoderated": "Premoderated author",
+    "author_record": "Author's record",
+    "linked_author": "Network of a banned or suspended author",
+    "blocked_email_domain": "Blocked email domain",
+    "held_email_domain": "Held email domain",
+    "blocked_network": "Blocked network",
+    "held_network": "Held network",
+    "blocked_website": "Blocked website",
+    "held_website": "Held website",
 }
+STANDING_LABELS = {
+    "normal": "Normal",
+    "trusted": "Trusted",
+    "premoderated": "Premoderated",
+    "suspended": "Suspended",
+    "banned": "Banned",
+}
+# What each standing does, as the author page explains it beside the choice.
+STANDING_HINTS = {
+    "normal": "every comment is judged on its own",
+    "premoderated": "every comment waits for a moderator",
+    "suspended": "posts are refused until the date, with the message below",
+    "banned": "posts are refused, with the message below",
+    "trusted": "skips the new-author hold and the holds of doubtful scores",
+}
+# The author page's choices, from the mildest to the hardest, trust last (it is no sanction).
+STANDING_CHOICES = ("normal", "premoderated", "suspended", "banned", "trusted")
+SUSPENSION_DAYS = (1, 3, 7, 30)
+# Pending comments listed on the confirmation of a ban: enough to see what goes, short enough to read.
+PENDING_SHOWN = 50
 SIGNAL_DESCRIPTIONS = signals.DESCRIPTIONS
 QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejected", "approved": "Approved"}
 CLAIMABLE = SCORED_QUEUES
@@ -170,6 +203,7 @@ def _template_globals() -> dict[str, Any]:
         "sort_labels": SORT_LABELS,
         "reason_labels": REASON_LABELS,
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
+        "standing_labels": STANDING_LABELS,
         "moderator": g.get("moderator"),
         # The comment a conflict message is about, shown once with a link to where it stands now.
         "conflict_on": session.pop("conflict_on", None) if g.get("moderator") else None,
@@ -264,19 +298,53 @@ def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
             detail = f"{int(score)} articles"
         else:
             detail = str(score)
+        # Rules about the author say what they matched: the listed entry, the record, the moderator's reason.
+        author_detail = str(reason.get("detail") or "")
+        linked = author_detail if code == "linked_author" and author_detail else None
+        if author_detail and not linked and not detail:
+            detail = author_detail
         words = list(dict.fromkeys(str(w.get("text", "")) for w in reason.get("words") or [] if w.get("text")))
         signals = [f"{SIGNAL_DESCRIPTIONS.get(str(s.get('code')), s.get('code'))}: {s.get('text', '')}"
                    for s in reason.get("signals") or []]
         rows.append({"code": code, "label": REASON_LABELS.get(code, code), "detail": detail, "words": words,
-                     "signals": signals})
+                     "signals": signals,
+                     "linked": url_for("console.author", author_key=linked) if linked else None})
     return rows
+
+
+def standing_badge(standing: dict[str, Any]) -> dict[str, str] | None:
+    """The badge an author's standing shows beside their name (None for normal): state, label, why."""
+    state = str(standing.get("state") or "normal")
+    if state == "normal":
+        return None
+    label = STANDING_LABELS.get(state, state)
+    if state == "suspended" and standing.get("until"):
+        label = f"Suspended until {when(standing.get('until'), '%-d %b %Y, %H:%M UTC')}"
+    elif state == "premoderated" and standing.get("automatic"):
+        label = "Premoderated: record"
+    return {"state": state, "label": label, "why": str(standing.get("reason") or "")}
+
+
+def record_text(record: dict[str, Any] | None) -> str:
+    """'1 rejected, 2 approved in 30 days': what moderators decided within the reputation window."""
+    if not record or not record.get("window_days"):
+        return ""
+    days = int(record["window_days"])
+    span = "in the last day" if days == 1 else f"in {days} days"
+    approved, rejected = int(record.get("approved") or 0), int(record.get("rejected") or 0)
+    if not approved and not rejected:
+        return f"no decisions {span}"
+    return f"{rejected} rejected, {approved} approved {span}"
 
 
 def present(item: dict[str, Any], me: str) -> dict[str, Any]:
     """A review item with what the templates show: highlighted text, reasons, claim and times."""
     holder = item.get("claimed_by")
+    author = item.get("author") or {}
     return {
         **item,
+        "standing_badge": standing_badge(author.get("standing") or {}),
+        "record_text": record_text(author.get("record")),
         "segments": highlight(item.get("body", ""), item.get("reasons") or []),
         "reason_rows": _reason_rows(item.get("reasons") or []),
         "created_display": when(item.get("created_at")),
@@ -461,7 +529,8 @@ def _apply(comment_id: str, decision: DecisionIn) -> tuple[str, str]:
     store = services().store
     try:
         decided = store.decide(
-            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version,
+            policy=services().policies.current(1.0),
         )
     except NotFound:
         return "missing", "That comment no longer exists."
@@ -590,27 +659,250 @@ def comment(comment_id: str) -> Any:
     )
 
 
-@bp.get("/authors/<author_key>")
-def author(author_key: str) -> Any:
-    store = services().store
-    counts = store.author(author_key)
-    if counts["comments"] == 0:
-        abort(404, "No comments from this author.")
+def _identity(author_key: str) -> str:
+    """The identity an author's standing and notes are kept under; 404 for a key nobody wrote under."""
+    standings = services().standings
+    if len(author_key) > 64 or not standings.known(author_key):
+        abort(404, "No author with this key: no comments, standing or notes.")
+    return standings.identity_of(author_key)
+
+
+def _who(author_key: str) -> dict[str, str]:
+    """The name and email the author last wrote under ('' once erased)."""
+    records, _ = services().store.author_page(author_key, None, 1)
+    first = records[0] if records else {}
+    return {"name": first.get("name", ""), "email": first.get("email", "")}
+
+
+def _standing_history(identity: str) -> list[dict[str, Any]]:
+    rows = [{**event, "at_display": when(event.get("at")), "until_display": when(event.get("until"))}
+            for event in services().standings.history(identity)]
+    return rows[::-1]  # newest first: the page shows the current standing just above
+
+
+def _author_context(author_key: str) -> dict[str, Any]:
+    """What the author page and the ban confirmation show: who, standing, record, counts."""
+    identity = _identity(author_key)
+    who = _who(author_key)
+    s = services()
+    policy = s.policies.current(1.0)
+    standing, record = s.standings.read_many({identity}, policy)[identity]
+    summary = author_summary(s.store.author(author_key), standing, record)
+    current = summary["standing"]
+    return {
+        "author_key": author_key,
+        "identity": identity,
+        "who": who,
+        # No name: a standing set (from the command line) before they wrote anything.
+        "display_name": who["name"] or "(no comments yet)",
+        "history": {k: summary[k] for k in ("comments", "approved", "rejected")},
+        "standing": {**current, "set_at_display": when(current.get("set_at")),
+                     "until_display": when(current.get("until"))},
+        "badge": standing_badge(current),
+        "record": summary["record"],
+        "record_text": record_text(summary["record"]),
+        # A moderator may not lift what only an admin may set (change_standing refuses it anyway).
+        "locked": current["state"] in ADMIN_STATES and not current["automatic"] and not g.moderator.is_admin,
+        "counts": _counts(),
+        "batch_count": len(_batch_ids()),
+    }
+
+
+def _author_page(author_key: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    context = _author_context(author_key)
     cursor = request.args.get("cursor") or None
     if cursor is not None and not is_comment_id(cursor):
         cursor = None
-    records, next_cursor = store.author_page(author_key, cursor, PAGE_SIZE)
-    items = _items(records)
+    records, next_cursor = services().store.author_page(author_key, cursor, PAGE_SIZE)
+    here = url_for("console.author", author_key=author_key, cursor=cursor) if cursor else \
+        url_for("console.author", author_key=author_key)
     return render_template(
         "console/author.html",
-        author_key=author_key,
-        history=counts,
-        items=items,
-        counts=_counts(),
-        batch_count=len(_batch_ids()),
+        **context,
+        notes=[{**note, "at_display": when(note.get("at"))} for note in services().notes.of(context["identity"])],
+        standing_history=_standing_history(context["identity"]),
+        states=[(state, STANDING_LABELS[state], STANDING_HINTS[state]) for state in STANDING_CHOICES],
+        admin_states=ADMIN_STATES,
+        suspension_days=SUSPENSION_DAYS,
+        form=form or {},
+        errors=errors or {},
+        items=_items(records),
         next_url=url_for("console.author", author_key=author_key, cursor=next_cursor) if next_cursor else None,
-        here=request.full_path.rstrip("?"),
-    )
+        here=here,
+    ), status
+
+
+@bp.get("/authors/<author_key>")
+def author(author_key: str) -> Any:
+    return _author_page(author_key)
+
+
+def _pending_of(author_key: str) -> list[dict[str, str]]:
+    """The author's pending comments (what a ban with reject_pending rejects), oldest first."""
+    store = services().store
+    found: list[dict[str, str]] = []
+    cursor: str | None = None
+    for _ in range(10):  # at most 2,000 comments read: a ban page must not hang on a flood
+        records, cursor = store.author_page(author_key, cursor, 200)
+        found += [record for record in records if record.get("status") == "pending"]
+        if not cursor:
+            break
+    return found
+
+
+def _ban_page(author_key: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+              status: int = 200) -> tuple[str, int]:
+    if not g.moderator.is_admin:
+        abort(403, "Only an admin may ban an author.")
+    context = _author_context(author_key)
+    pending = _pending_of(author_key)
+    back = _safe_next((form or {}).get("back") or request.args.get("back"),
+                      url_for("console.author", author_key=author_key))
+    return render_template(
+        "console/ban.html",
+        **context,
+        pending=[{**record, "excerpt": _excerpt(record.get("body", ""), 120),
+                  "created_display": when(record.get("created_at"))} for record in pending[:PENDING_SHOWN]],
+        pending_count=len(pending),
+        back=back,
+        form=form or {},
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/authors/<author_key>/ban")
+def ban(author_key: str) -> Any:
+    """The confirmation of "ban and reject all pending": a page, so it needs no script and no dialog."""
+    return _ban_page(author_key)
+
+
+# Form fields that may carry an error, by the StandingIn field pydantic names.
+_FIELD_OF = {"state": "state", "reason": "reason", "message": "message", "note": "note", "version": "state"}
+_FIELD_ERRORS = {
+    "state": "Choose a standing.",
+    "reason": "Give a reason: moderators read it in the standing's history.",
+}
+
+
+def _until(form: dict[str, str]) -> tuple[str | None, str | None, str]:
+    """A suspension's end from the form ('until_date', else 'days' from now): (ISO time, error, field)."""
+    typed = form.get("until_date", "").strip()
+    if typed:
+        try:
+            day = date.fromisoformat(typed)
+        except ValueError:
+            return None, "Give the date as YYYY-MM-DD.", "until_date"
+        # "Until 20 December" means they may post again from the start of that day.
+        end = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if end <= datetime.now(UTC):
+            return None, "The date must be in the future.", "until_date"
+        return end.strftime("%Y-%m-%dT%H:%M:%SZ"), None, "until_date"
+    try:
+        days = int(form.get("days", ""))
+    except ValueError:
+        return None, "Choose how long the suspension lasts.", "days"
+    if days not in SUSPENSION_DAYS:
+        return None, "Choose how long the suspension lasts.", "days"
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"), None, "days"
+
+
+def _standing_from_form(form: dict[str, str]) -> tuple[StandingIn | None, dict[str, str]]:
+    """The change a standing form asks for, or the message for each field that is wrong."""
+    state = form.get("state", "")
+    data: dict[str, Any] = {"state": state, "reject_pending": form.get("reject_pending") == "1"}
+    for name in ("reason", "message", "note"):
+        if form.get(name, "").strip():
+            data[name] = form[name]
+    if form.get("version", "").isdigit():
+        data["version"] = int(form["version"])
+    errors: dict[str, str] = {}
+    if state == "suspended":
+        until, error, field = _until(form)
+        if error:
+            errors[field] = error
+        data["until"] = until
+    try:
+        wanted = StandingIn.model_validate(data)
+    except ValidationError as error:
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else "state"
+            if name == "until":
+                continue  # _until said what is wrong with the date
+            field = _FIELD_OF.get(name, "state")
+            errors.setdefault(field, _FIELD_ERRORS.get(field) or str(problem["msg"]).removeprefix("Value error, "))
+        return None, errors
+    return (None, errors) if errors else (wanted, {})
+
+
+def _standing_done(name: str, standing: dict[str, Any], rejected: int) -> str:
+    who = name or "The author"
+    state = str(standing.get("state"))
+    if state == "suspended":
+        now = f"suspended until {when(standing.get('until'))}"
+    elif state == "normal":
+        now = "back to normal"
+    else:
+        now = STANDING_LABELS.get(state, state).lower()
+    done = f"{who} is {now}."
+    if rejected:
+        done += f" {rejected} pending comment{'s' if rejected != 1 else ''} rejected."
+    return done
+
+
+@bp.post("/authors/<author_key>/standing")
+def set_standing(author_key: str) -> Any:
+    _identity(author_key)
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    from_ban = form.get("from") == "ban"
+    page = _ban_page if from_ban else _author_page
+    wanted, errors = _standing_from_form(form)
+    if wanted is None:
+        return page(author_key, form=form, errors=errors, status=422)
+    reject_as = form.get("reject_as") or None
+    try:
+        changed = change_standing(author_key, wanted, reject_as=reject_as)
+    except ProblemError as problem:
+        if problem.status == 404:
+            abort(404, problem.detail)
+        if problem.status == 409:
+            current = problem.extra.get("current") or {}
+            flash(f"{problem.detail} It is {STANDING_LABELS.get(current.get('state', ''), 'unknown').lower()} "
+                  "now; nothing was changed.", "conflict")
+            return redirect(url_for("console.author", author_key=author_key) + "#standing", 303)
+        flash(problem.detail or problem.title, "error")
+        return redirect(url_for("console.author", author_key=author_key) + "#standing", 303)
+    flash(_standing_done(_who(author_key)["name"], changed["standing"], changed["rejected_pending"]), "success")
+    fallback = url_for("console.author", author_key=author_key)
+    return redirect(_safe_next(form.get("back"), fallback) if from_ban else fallback, 303)
+
+
+@bp.post("/authors/<author_key>/notes")
+def add_note(author_key: str) -> Any:
+    identity = _identity(author_key)
+    text = request.form.get("text", "")
+    try:
+        checked = NoteIn.model_validate({"text": text}).text
+    except ValidationError:
+        error = "Write the note first." if not text.strip() else "A note is plain text of at most 2,000 characters."
+        return _author_page(author_key, form={"note_text": text}, errors={"note_text": error}, status=422)
+    try:
+        services().notes.add(identity, checked, g.moderator.name)
+    except TooManyNotes:
+        flash("This author has as many notes as an author may have; delete one first.", "error")
+    else:
+        flash("Note added.", "success")
+    return redirect(url_for("console.author", author_key=author_key) + "#notes", 303)
+
+
+@bp.post("/authors/<author_key>/notes/<note_id>/delete")
+def delete_note(author_key: str, note_id: str) -> Any:
+    identity = _identity(author_key)
+    if services().notes.delete(identity, note_id[:64]):
+        flash("Note deleted.", "success")
+    else:
+        flash("That note was already deleted.", "info")
+    return redirect(url_for("console.author", author_key=author_key) + "#notes", 303)
 
 
 # -- the model (admins) ----------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from api import metrics
 from api.inputs import is_json
 from api.problems import ProblemError
 from api.services import services
-from moderation.coral import STAFF_ROLES, CoralPhaseRequest, moderate, signature_matches
+from moderation.authors.identity import identity_key
+from moderation.coral import STAFF_ROLES, CoralPhaseRequest, coral_author, moderate, signature_matches
 from moderation.intake import assess
 from moderation.markup import plain_text
 from moderation.schemas import field_errors
@@ -68,7 +69,10 @@ def moderation_phase() -> Response:
     metrics.SCORING.observe(time.perf_counter() - started)
     # Coral's timeout is the budget: no Redis round trip for the policy on most requests; a change reaches this
     # route within POLICY_FRESH_SECONDS.
-    result = moderate(services().policies.current(POLICY_FRESH_SECONDS), assessment, text, models.live.version)
+    policy = services().policies.current(POLICY_FRESH_SECONDS)
+    found = services()
+    standing = found.standings.read(identity_key(found.intake.secret, coral_author(phase.author.id)), policy)
+    result = moderate(policy, assessment, text, models.live.version, standing)
     metrics.record_decision("coral", result.decision.status, result.decision.codes)
     if result.body is None:
         return Response(status=204)

@@ -69,13 +69,19 @@ def article(article_id: str) -> Any:
     records, _ = services().store.published_page(article_id, None, MAX_COMMENTS)
     comments = [public_comment(record) for record in records]
     status = request.args.get("comment_status", "")
+    receipt = RECEIPTS.get(status)
+    if status == "refused":
+        # The no-JavaScript path: the page says what the widget would (see refusalText in comments.js).
+        until, message = request.args.get("refused_until", ""), request.args.get("refused_message", "")
+        receipt = f"You cannot comment here until {until}." if until else "You can no longer comment here."
+        receipt += f" {message}" if message else ""
     return render_template(
         "demo/article.html",
         article_id=article_id,
         comments=comment_tree(comments),
         comment_count=len(comments),
-        receipt=RECEIPTS.get(status),
-        receipt_status=status if status in RECEIPTS else "",
+        receipt=receipt,
+        receipt_status=("error" if status == "refused" else status) if receipt else "",
         return_to=url_for("demo.article", article_id=article_id, _external=True),
         api_base="",
     )

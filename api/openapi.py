@@ -173,7 +173,10 @@ def build() -> dict[str, Any]:
             params=[{"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 200}}, SITE_KEY],
             extra_errors={"401": _problem("X-Api-Key is not a live key"),
-                          "403": _problem("The article is closed"), "409": _problem("Key reused"),
+                          "403": {"description": "The article is closed, or (type `author-suspended`) the author is "
+                                                 "banned or suspended: nothing was stored", "content": {
+                                                     "application/problem+json": {"schema": _ref(s.AuthorRefusal)}}},
+                          "409": _problem("Key reused"),
                           "413": _problem("Body too large"), "415": _problem("Wrong content type"),
                           "429": _problem("Over `MODERATION_RATE_LIMITS` for this IP address or email (every post "
                                           "counts, invalid ones too); retry after `Retry-After` seconds. Every "
@@ -227,9 +230,71 @@ def build() -> dict[str, Any]:
             "A comment's audit trail", {"200": _json(s.CommentHistory)}, secured=True, params=[comment_id],
             extra_errors=not_found,
         )},
+        "/v1/comments/{comment_id}/notices": {"post": _op(
+            "Notify illegal content (DSA Art. 16); a trusted flagger (Art. 22) sends its key as X-Api-Key",
+            {"201": _json(s.NoticeReceipt, "Acknowledged")}, body=s.NoticeIn, params=[comment_id],
+            extra_errors={"401": _problem("An X-Api-Key that is not valid"),
+                          "404": _problem("No published comment with this id"),
+                          "429": _problem("Over `MODERATION_REPORT_RATE_LIMITS`")},
+        )},
+        "/v1/comments/{comment_id}/status": {"get": _op(
+            "The author's view of their comment and its statement of reasons (DSA Art. 17)",
+            {"200": _json(s.CommentStatus)}, params=[comment_id, {**_query("token", {"type": "string"}),
+                                                                  "required": True}],
+            extra_errors={"403": _problem("The token does not match"), "404": _problem("No such comment")},
+        )},
+        "/v1/comments/{comment_id}/appeals": {"post": _op(
+            "Appeal a decision (DSA Art. 20): the author with the status token, a notifier with the notice token",
+            {"201": _json(s.AppealReceipt, "Filed")}, body=s.AppealIn,
+            params=[comment_id, {**_query("token", {"type": "string"}), "required": True}],
+            extra_errors={"403": _problem("The token matches neither the author nor a notice on this comment"),
+                          "404": _problem("No such comment"),
+                          "409": _problem("Nothing decided to appeal, appealed already, or past six months"),
+                          "429": _problem("Over `MODERATION_REPORT_RATE_LIMITS`")},
+        )},
+        "/v1/review/notices/{notice_id}/decision": {"post": _op(
+            "Decide a notice: legality, ground, explanation, remove or keep", {"200": _json(s.NoticeView)},
+            body=s.NoticeDecisionIn, secured=True, params=[_path("notice_id")],
+            extra_errors={"404": _problem("No such notice"), "409": _problem("Decided already; `current` says how")},
+        )},
+        "/v1/review/appeals/{appeal_id}/decision": {"post": _op(
+            "Decide an appeal (not by the moderator who made the decision); reversed undoes it",
+            {"200": _json(s.AppealView)}, body=s.AppealDecisionIn, secured=True, params=[_path("appeal_id")],
+            extra_errors={"404": _problem("No such appeal"), "409": _problem("Decided already")},
+        )},
+        "/v1/review/transparency": {"get": {**_op(
+            "Counts for the transparency report (DSA Art. 15, 24), JSON or CSV (format=csv)",
+            {"200": {"description": "The counts", "content": {
+                "application/json": {"schema": _ref(s.TransparencyReport)},
+                "text/csv": {"schema": {"type": "string"}}}}},
+            secured=True, params=[_query("from", {"type": "string", "format": "date"}),
+                                  _query("to", {"type": "string", "format": "date"}),
+                                  _query("format", {"enum": ["json", "csv"]})],
+        )}},
+        "/v1/review/authors": {"get": _op(
+            "The authors a moderator set in one standing", {"200": _json(s.AuthorsPage)}, secured=True,
+            params=[{**_query("standing", {"enum": ["trusted", "premoderated", "suspended", "banned"]}),
+                     "required": True}, _query("cursor", {"type": "string"}), limit],
+        )},
         "/v1/review/authors/{author_key}": {"get": _op(
-            "An author's comments and decisions", {"200": _json(s.AuthorView)}, secured=True,
-            params=[_path("author_key"), cursor, limit], extra_errors={"404": _problem("No such author")},
+            "An author's comments and decisions, standing, record and notes", {"200": _json(s.AuthorView)},
+            secured=True, params=[_path("author_key"), cursor, limit],
+            extra_errors={"404": _problem("No such author")},
+        )},
+        "/v1/review/authors/{author_key}/standing": {"put": _op(
+            "Set an author's standing (ban and trust: admins), optionally rejecting their pending comments at once",
+            {"200": _json(s.StandingResult)}, body=s.StandingIn, secured=True, params=[_path("author_key")],
+            extra_errors={"404": _problem("No such author"),
+                          "409": _problem("Another change came first; `current` is the standing now")},
+        )},
+        "/v1/review/authors/{author_key}/notes": {"post": _op(
+            "A moderator's note on an author", {"201": _json(s.NoteView)}, body=s.NoteIn, secured=True,
+            params=[_path("author_key")], extra_errors={"404": _problem("No such author"),
+                                                        "409": _problem("The author has as many notes as allowed")},
+        )},
+        "/v1/review/authors/{author_key}/notes/{note_id}": {"delete": _op(
+            "Delete a note", {"204": {"description": "Deleted"}}, secured=True,
+            params=[_path("author_key"), _path("note_id")], extra_errors={"404": _problem("No such note")},
         )},
         "/v1/review/stats": {"get": _op(
             "Queue depths and decision counts", {"200": _json(s.Stats)}, secured=True,
@@ -281,7 +346,9 @@ def build() -> dict[str, Any]:
         s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
         s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy, s.PolicyView,
         s.ArticleModeIn, s.ArticleModeView, s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
-        VerifyKeyFields, s.AuthorEmailIn, s.AuthorExport,
+        VerifyKeyFields, s.AuthorRefusal, s.NoticeIn, s.NoticeReceipt, s.NoticeView, s.NoticeDecisionIn, s.AppealIn,
+        s.AppealReceipt, s.AppealView, s.AppealDecisionIn, s.CommentStatus, s.TransparencyReport, s.AuthorsPage,
+        s.StandingIn, s.StandingResult, s.NoteIn, s.NoteView, s.AuthorEmailIn, s.AuthorExport,
     ]
     return {
         "openapi": "3.1.0",

@@ -15,8 +15,10 @@ from api.problems import ProblemError, invalid
 from api.services import services
 from api.sites import keyed_receipt, site_fields, site_key, take_origin
 from api.views import public_comment, review_items
+from moderation.authors.standing import Standing
 from moderation.comments import Origin
-from moderation.intake import ArticleClosed
+from moderation.dsa.statement import status_token
+from moderation.intake import ArticleClosed, AuthorRefused
 from moderation.rate_limits import LimitState, RateLimited, email_identity, ip_identity
 from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
 from moderation.store import IdempotencyMismatch, NotFound, ParentNotFound
@@ -81,6 +83,27 @@ def _named_as_sent(error: ProblemError, aliases: dict[str, str]) -> ProblemError
     return error
 
 
+def _refusal(standing: Standing) -> ProblemError:
+    """403 for a banned or suspended author: the site's message and the end date, nothing else of theirs."""
+    if standing.state == "suspended":
+        detail = f"You cannot comment here until {standing.until}."
+    else:
+        detail = "You can no longer comment here."
+    return ProblemError(403, "Forbidden", detail, extra={
+        "type": "author-suspended", "state": standing.state, "until": standing.until, "message": standing.message,
+    })
+
+
+def _with_refusal(url: str, standing: Standing) -> str:
+    """The page a refused form post returns to, with what the widget (or the page) shows the author."""
+    parts = urlsplit(url)
+    drop = ("comment_id", "comment_status", "refused_until", "refused_message")
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in drop]
+    query += [("comment_status", "refused"), ("refused_until", standing.until or ""),
+              ("refused_message", standing.message or "")]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=parts.fragment or "comments"))
+
+
 def _too_many(state: LimitState) -> ProblemError:
     return ProblemError(429, "Too Many Requests", state.limit, headers=posting_headers(state))
 
@@ -125,6 +148,11 @@ def post_comment() -> Any:
         raise _too_many(refused.state) from None
     except ArticleClosed:
         raise ProblemError(403, "Forbidden", "This article is closed for comments.") from None
+    except AuthorRefused as refused:
+        metrics.record_decision("automatic", "refused", (f"author_{refused.standing.state}",))
+        if return_to:
+            return redirect(_with_refusal(return_to, refused.standing), 303)
+        raise _refusal(refused.standing) from None
     except ParentNotFound:
         raise invalid([FieldError(
             field="parent_id", pointer="#/parent_id", detail="no such comment on this article",
@@ -142,7 +170,7 @@ def post_comment() -> Any:
         response.headers.update(posting_headers(receipt.limit))
         return response
     answer = {"id": receipt.id, "article_id": receipt.article_id, "status": receipt.status,
-              "created_at": receipt.created_at}
+              "created_at": receipt.created_at, "status_token": status_token(services().intake.secret, receipt.id)}
     response = jsonify(answer | keyed_receipt(receipt) if site is not None else answer)
     response.status_code = 201
     response.headers["Location"] = f"/v1/comments/{receipt.id}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from api import metrics
+from api import dsa, metrics
 from api.auth import require
 from api.inputs import article_query, parse, query_int, raw_input
 from api.problems import ProblemError, invalid, problem
@@ -40,8 +40,10 @@ def _bad(field: str, detail: str) -> ProblemError:
 @require("moderator")
 def queue() -> Response:
     name = request.args.get("queue", "pending")
+    if name in ("notices", "appeals"):
+        return dsa.queue_page(name)
     if name not in QUEUES:
-        raise _bad("queue", f"must be one of {', '.join(QUEUES)}")
+        raise _bad("queue", f"must be one of {', '.join((*QUEUES, 'notices', 'appeals'))}")
     article_id = article_query("article_id")
     sort = request.args.get("sort", "arrival")
     if sort not in SORTS:
@@ -73,9 +75,14 @@ def claim() -> Response:
 
 def _decide(comment_id: str, decision: DecisionIn) -> dict[str, Any]:
     store = services().store
+    policy = services().policies.current(1.0)
+    if decision.ground is not None and policy.term(decision.ground) is None:
+        raise invalid([FieldError(field="ground", pointer="#/ground",
+                                  detail="is not the code of one of the policy's terms")])
     try:
         decided = store.decide(
-            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version
+            comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version,
+            policy=policy, ground=decision.ground,
         )
     except NotFound:
         raise ProblemError(404, "Not Found", "No comment with this id.") from None
@@ -127,24 +134,6 @@ def history(comment_id: str) -> Response:
         events.append({"event": fields.get("event"), "actor": fields.get("actor"), "at": fields.get("at"),
                        "details": details})
     return jsonify(id=comment_id, events=events)
-
-
-@bp.get("/authors/<author_key>")
-@require("moderator")
-def author(author_key: str) -> Response:
-    store = services().store
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and not is_comment_id(cursor):
-        raise _bad("cursor", "is not a cursor from this API")
-    counts = store.author(author_key)
-    if counts["comments"] == 0:
-        raise ProblemError(404, "Not Found", "No comments from this author.")
-    records, next_cursor = store.author_page(author_key, cursor, query_int("limit", 25, 1, 200))
-    return jsonify(
-        author={"author_key": author_key, **counts},
-        items=review_items(store, records),
-        next_cursor=next_cursor,
-    )
 
 
 @bp.get("/stats")

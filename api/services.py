@@ -9,6 +9,10 @@ from flask import current_app
 from redis import Redis
 
 from moderation.api_keys import ApiKeys
+from moderation.authors.notes import Notes
+from moderation.authors.standing import Standings
+from moderation.dsa.appeals import Appeals
+from moderation.dsa.notices import Notices
 from moderation.intake import Intake
 from moderation.moderators import Moderators
 from moderation.policy_store import PolicyStore
@@ -26,6 +30,10 @@ class Services:
     models: LiveModels
     registry: ModelRegistry
     intake: Intake
+    standings: Standings
+    notes: Notes
+    notices: Notices
+    appeals: Appeals
 
     def ping(self) -> dict[str, Any]:
         """Readiness of each dependency: Redis answers, and a model is loaded."""

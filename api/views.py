@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from moderation.authors.standing import Record, Standing
 from moderation.store import CommentStore
 
 
@@ -44,7 +45,13 @@ def _lease(record: dict[str, str]) -> tuple[str | None, str | None]:
     return holder, expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z"
 
 
-def review_item(record: dict[str, str], author: dict[str, int]) -> dict[str, Any]:
+def author_summary(counts: dict[str, int], standing: Standing, record: Record) -> dict[str, Any]:
+    """An author's counts, standing and record, as a queue item and the author page show them."""
+    return {**counts, "standing": standing.as_dict(),
+            "record": {"approved": record.approved, "rejected": record.rejected, "window_days": record.window_days}}
+
+
+def review_item(record: dict[str, str], author: dict[str, Any]) -> dict[str, Any]:
     """Everything a moderator needs to decide on one comment."""
     claimed_by, claim_expires_at = _lease(record)
     return {
@@ -70,5 +77,11 @@ def review_item(record: dict[str, str], author: dict[str, int]) -> dict[str, Any
 
 
 def review_items(store: CommentStore, records: list[dict[str, str]]) -> list[dict[str, Any]]:
-    authors = store.authors({record.get("author_key", "") for record in records})
-    return [review_item(record, authors[record.get("author_key", "")]) for record in records]
+    """Review items for these records, each with its author's counts, standing and record."""
+    from api.services import services
+
+    keys = {record.get("author_key", "") for record in records}
+    authors = store.authors(keys)
+    found = services().standings.of_authors(keys, services().policies.current(1.0))
+    summaries = {key: author_summary(authors[key], *found[key]) for key in keys}
+    return [review_item(record, summaries[record.get("author_key", "")]) for record in records]

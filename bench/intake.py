@@ -83,6 +83,7 @@ except ImportError:  # run with a Python that lacks the project: use the project
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import bench.authors_seed as authors_seed  # noqa: E402
 from moderation.api_keys import ApiKeys  # noqa: E402
 from moderation.keys import Keys  # noqa: E402
 from moderation.moderators import Moderators  # noqa: E402
@@ -908,9 +909,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     top.add_argument("--policy", choices=("open", "default"), default="open",
                      help="open: hold_new_authors off (returning readers), default: the shipped policy")
     top.add_argument("--skip", action="append", default=[],
-                     choices=("post", "read", "steady", "dropin", "memory", "floor", "isso"),
+                     choices=("post", "read", "steady", "dropin", "memory", "floor", "isso", "authors"),
                      help="leave a step (post, read, steady, dropin: the drop-in routes' steady runs, memory) or an "
-                          "app (floor, isso) out; repeatable")
+                          "app (floor, isso, authors: the service on long lists and many standings) out; repeatable")
+    top.add_argument("--list-entries", type=int, default=10_000,
+                     help="domains and networks in the authors service's policy (default 10,000)")
+    top.add_argument("--standings", type=int, default=100_000,
+                     help="authors with a standing in the authors service's data (default 100,000)")
     top.add_argument("--model", help="the service's model artifact (default: MODERATION_MODEL_PATH, else the shipped)")
     top.add_argument("--profile", action="store_true", help="sample the service's workers with py-spy")
     top.add_argument("--floor", action="store_true",
@@ -929,6 +934,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.rate, args.steady_seconds = min(args.rate, 50.0), 1.0
         args.skip = [*args.skip, "memory-preload"]
         args.idle_probe = 0.1
+        args.standings = min(args.standings, 2000)
     return args
 
 
@@ -987,6 +993,15 @@ def main(argv: list[str] | None = None) -> int:
             launches.append(reference_launch(out, redis_server.url, scores=True, **common))
         if "isso" not in args.skip and "post" not in args.skip:
             launches.append(isso_launch(out, ensure_isso(), **common))
+        if "authors" not in args.skip and "post" not in args.skip:
+            # The same service on a site with long lists and many standings, under a key prefix of its own.
+            seeded = authors_seed.seed(redis, Keys(authors_seed.PREFIX), list_entries=args.list_entries,
+                                       standings=args.standings, open_policy=args.policy == "open")
+            say("service-authors: the service on a policy of {domains} email domains, {networks} networks and "
+                "{hosts} website hosts, with {standings} authors in a standing".format(**seeded))
+            authors_start = service_launch(out, redis_server.url, **common, limits=True, tag="service-authors")
+            authors_start.env["MODERATION_KEY_PREFIX"] = authors_seed.PREFIX
+            launches.append(authors_start)
         with started(launches) as all_apps:
             reference, service = apps = all_apps[:2]
             for app in all_apps:
@@ -1029,6 +1044,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"floor's); CPU per post, app and Redis: service {svc_run.all_cpu_ms_per_request:.2f} ms, "
                         f"floor {floor_run.all_cpu_ms_per_request:.2f} ms")
                     results["post"]["floor_ratio"] = round(floor_ratio, 3)
+                if "service-authors" in runs:
+                    authors_run = median_run(runs["service-authors"])
+                    lists_ratio = authors_run.rps / svc_run.rps
+                    say("  " + describe(authors_run))
+                    say(f"authors: lists_ratio={lists_ratio:.3f} (target >= 0.95: throughput on "
+                        f"{args.list_entries} listed domains and networks and {args.standings} standings over "
+                        "today's empty lists); CPU per post "
+                        f"{authors_run.cpu_ms_per_request:.3f} ms vs {svc_run.cpu_ms_per_request:.3f} ms")
+                    results["post"]["lists_ratio"] = round(lists_ratio, 3)
                 if "isso" in runs:
                     isso_run = median_run(runs["isso"])
                     isso_ratio = svc_run.rps / isso_run.rps

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
+from moderation.authors.standing import NORMAL, Standing
 from moderation.comments import now_iso
 from moderation.decisions import Decision, email_domain
 from moderation.markup import plain_text
@@ -99,6 +100,7 @@ class Submission:
     permalink: str = ""
     user_role: str = ""
     is_test: bool = False
+    ip: str = ""
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> Submission:
@@ -113,6 +115,7 @@ class Submission:
             permalink=fields.get("permalink", "").strip()[:_URL_MAX],
             user_role=fields.get("user_role", "").strip().lower(),
             is_test=fields.get("is_test", "").strip().lower() in _TRUE,
+            ip=fields.get("user_ip", "").strip()[:64],
         )
 
 
@@ -135,12 +138,23 @@ def preset(submission: Submission) -> Verdict | None:
     return None
 
 
-def verdict(policy: Policy, assessment: Assessment, submission: Submission) -> Verdict:
+def verdict(policy: Policy, assessment: Assessment, submission: Submission, standing: Standing = NORMAL) -> Verdict:
     """Spam when the policy would hold or reject the comment for its spam score or a blocked term; safe to
-    discard when its spam score alone would have it rejected."""
+    discard when its spam score alone would have it rejected.
+
+    What identifies the author (the email, the IP address, the website) is checked too: a banned or
+    suspended author, or a domain, network or host the policy blocks, is spam to discard. Holding is the
+    client's own business (premoderation, held lists), as Akismet has no answer for it.
+    """
     fixed = preset(submission)
     if fixed is not None:
         return fixed
+    if standing.refuses:
+        return Verdict(True, True, (f"author_{standing.state}",))
+    author = submission.author
+    blocked, _ = policy.author_lists.reasons(author.email, submission.ip, author.website, submission.text)
+    if blocked:
+        return Verdict(True, True, tuple(reason.code for reason in blocked))
     # Only the content speaks here: article modes and the new-author hold are the client's own business.
     decision = decide(policy, assessment, submission.text, article_mode="open", author_approved=1)
     reasons = tuple(code for code in decision.codes if code in SPAM_REASONS)

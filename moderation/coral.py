@@ -27,7 +27,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.policy import Assessment, Decision, Policy, decide
+from moderation.authors.standing import NORMAL, Standing
+from moderation.policy import Assessment, AuthorContext, Decision, Policy, Reason, decide
 
 # The values ExternalModerationResponseSchema allows (GQLCOMMENT_STATUS, ACTION_TYPE.FLAG, the two flag reasons
 # external.ts lists, GQLTAG.FEATURED and STAFF). Coral's first release allowed every flag reason; the current
@@ -51,6 +52,11 @@ _FLAGS: dict[str, FlagReason] = {
     "abuse": "COMMENT_DETECTED_TOXIC",
     "threat": "COMMENT_DETECTED_TOXIC",
 }
+
+
+# A comment held only because of who wrote it goes to Coral's premoderation queue, as Coral's own
+# "always premoderate this user" does; one held for what it says is SYSTEM_WITHHELD.
+_PREMOD = frozenset({"author_premoderated", "author_record"})
 
 
 class _Lenient(BaseModel):
@@ -104,7 +110,7 @@ class CoralPhaseResponse(BaseModel):
     """Our answer when there is something to do: a status, flags, and our scores and reasons as metadata
     (the current Coral keeps only status, actions and tags; `metadata` is for logs and older releases)."""
 
-    status: Literal["SYSTEM_WITHHELD", "REJECTED"]
+    status: Literal["SYSTEM_WITHHELD", "PREMOD", "REJECTED"]
     actions: list[CoralAction]
     metadata: dict[str, Any]
 
@@ -139,16 +145,29 @@ class PhaseResult:
     body: dict[str, Any] | None
 
 
-def moderate(policy: Policy, assessment: Assessment, text: str, model_version: str) -> PhaseResult:
+def coral_author(author_id: str) -> str:
+    """What a standing for a Coral commenter is kept under: Coral's phase names its author by id alone
+    (external.ts sends `author.id` and `role`, no address), so `moderation authors ban coral:<id>` sets it."""
+    return f"coral:{author_id}"
+
+
+def moderate(policy: Policy, assessment: Assessment, text: str, model_version: str,
+             standing: Standing = NORMAL) -> PhaseResult:
     """Hold (SYSTEM_WITHHELD) or reject (REJECTED) what our policy would hold or reject, flagged with Coral's
-    reasons; nothing to do for what it would publish."""
-    # The content alone: Coral premoderates new commenters and stories itself, and keeps the comment history.
-    decision = decide(policy, assessment, text, article_mode="open", author_approved=1)
+    reasons; nothing to do for what it would publish. An author's standing here applies too: a banned or
+    suspended one is rejected, a premoderated one held as Coral holds its own premoderated users (PREMOD)."""
+    if standing.refuses:
+        decision = Decision("rejected", (Reason(f"author_{standing.state}"),))
+    else:
+        # The content, and the standing: Coral premoderates new commenters and stories itself.
+        decision = decide(policy, assessment, text, article_mode="open", author_approved=1, author=AuthorContext(
+            trusted=standing.state == "trusted", premoderated=standing.hold_reason()))
     if decision.status == "published":
         return PhaseResult(decision, None)
     flags = dict.fromkeys(_FLAGS[code] for code in decision.codes if code in _FLAGS)
+    premoderated = decision.status == "pending" and bool(decision.codes) and set(decision.codes) <= _PREMOD
     body = CoralPhaseResponse(
-        status="REJECTED" if decision.status == "rejected" else "SYSTEM_WITHHELD",
+        status="REJECTED" if decision.status == "rejected" else "PREMOD" if premoderated else "SYSTEM_WITHHELD",
         actions=[CoralAction(actionType="FLAG", reason=reason) for reason in flags],
         metadata={
             "scores": {"spam": round(assessment.spam, 4), "abuse": round(assessment.abuse, 4)},

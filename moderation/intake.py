@@ -8,9 +8,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from moderation.authors.identity import identity_key, network_key, network_of
+from moderation.authors.standing import Standing, Standings, effective
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
 from moderation.model.signals import NO_AUTHOR, Author, Signal
-from moderation.policy import Assessment, Word, decide, text_fingerprint
+from moderation.policy import Assessment, AuthorContext, Reason, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
 from moderation.rate_limits import COUNT_HITS, LimitState, PostingLimits, RateLimited
 from moderation.redis_client import EarlyReads
@@ -25,6 +27,14 @@ RETENTION_BATCHES_PER_PASS = 5
 
 class ArticleClosed(Exception):
     """The article takes no more comments."""
+
+
+class AuthorRefused(Exception):
+    """The author is banned or suspended: nothing of the post is stored."""
+
+    def __init__(self, standing: Standing) -> None:
+        super().__init__(standing.state)
+        self.standing = standing
 
 
 class _Evidence(Protocol):
@@ -105,8 +115,10 @@ class Intake:
         secret: bytes,
         retention: Retention | None = None,
         limits: PostingLimits | None = None,
+        standings: Standings | None = None,
     ) -> None:
         self.store = store
+        self.standings = standings or Standings(store.redis, store.keys)
         self.policies = policies
         self.models = models
         self.secret = secret
@@ -141,6 +153,9 @@ class Intake:
         raised and nothing is stored. `also_store` is kept on the comment as they are (the site that sent it).
         """
         key = author_key(self.secret, comment.email)
+        identity = identity_key(self.secret, comment.email)
+        network = network_of(origin.ip)
+        net_key = network_key(self.secret, network) if network else ""
         fingerprint = text_fingerprint(comment.body)
         # Everything intake reads goes in one round trip, sent before scoring and read after it, so
         # Redis answers while the model works: an earlier use of the idempotency key, the policy's
@@ -160,6 +175,8 @@ class Intake:
         # The window is the policy's as this process last knew it; a change reaches it within a second.
         since_ms = int(time.time() * 1000) - self.policies.cached().burst_window_seconds * 1000
         self.store.queue_recent_articles(reads, key, comment.article_id, since_ms)
+        # The author's standing and record, and whether a banned author used this network lately.
+        self.standings.queue_read(reads, identity, net_key)
         limits = self.limits if identities else None
         if limits is not None:
             # Last in the queue, so the reads' positions stay as they are.
@@ -189,11 +206,22 @@ class Intake:
                 return replace(earlier, limit=limit)
 
         policy, mode = self.policies.for_article_from(replies[:policy_replies])
+        standing_values, linked_by = replies[-2:]
+        standing = effective(list(standing_values), policy)
+        if standing.refuses:
+            self.standings.remember_network(net_key, identity, key)
+            raise AuthorRefused(standing)
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
         author_end = policy_replies + author_replies
         approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:author_end])
-        recent_articles = self.store.recent_articles_from(replies[author_end:])
+        recent_articles = self.store.recent_articles_from(replies[author_end:author_end + 2])
+        linked = None
+        if linked_by and policy.hold_linked_authors and approved <= 0:
+            linked_identity, _, linked_author = str(linked_by).partition("|")
+            if linked_identity != identity:
+                linked = Reason("linked_author", detail=linked_author)
+        rejects, holds = policy.author_lists.reasons(comment.email, origin.ip, comment.website or "", comment.body)
         decision = decide(
             policy,
             assessment,
@@ -203,6 +231,8 @@ class Intake:
             own_repeat=own_repeat,
             other_authors=other_authors,
             recent_articles=recent_articles,
+            author=AuthorContext(trusted=standing.state == "trusted", premoderated=standing.hold_reason(),
+                                 linked=linked, rejects=rejects, holds=holds),
         )
         comment_id, created_at = new_comment_id()
         record = NewComment(
@@ -227,6 +257,7 @@ class Intake:
             duplicate_window=policy.duplicate_window_seconds,
             burst_window=policy.burst_window_seconds,
             extra={**shadow, **(also_store or {})},
+            identity=identity,
         )
         self._forget_old()
         if submitted.duplicate:

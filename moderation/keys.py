@@ -75,6 +75,52 @@ class Keys:
     def author_comments(self, author_key: str) -> str:
         return f"{self.prefix}author:{author_key}:comments"
 
+    def standing(self, identity: str) -> str:
+        """An author's standing, its history and reputation marks, keyed by the normalised email's key."""
+        return f"{self.prefix}standing:{identity}"
+
+    def standings(self, state: str) -> str:
+        """The identities a moderator set in one standing (members at score 0, read in lexical order)."""
+        return f"{self.prefix}standings:{state}"
+
+    def author_record(self, identity: str, kind: str) -> str:
+        """Comment ids a moderator approved or rejected (`kind`), scored by when: the reputation window's record."""
+        return f"{self.prefix}record:{identity}:{kind}"
+
+    def author_notes(self, identity: str) -> str:
+        """Moderators' notes on an author: note id -> JSON."""
+        return f"{self.prefix}notes:{identity}"
+
+    def author_aliases(self, identity: str) -> str:
+        """The author keys of addresses that normalise to this identity but differ from it (gmail dots, +tags)."""
+        return f"{self.prefix}aliases:{identity}"
+
+    def linked_network(self, network_key: str) -> str:
+        """A network a banned or suspended author used within a day, by its keyed hash: who used it."""
+        return f"{self.prefix}net:{network_key}"
+
+    def dsa_day(self, day: str) -> str:
+        """One UTC day's counts for the transparency report (DSA Art. 15, 24): field -> count."""
+        return f"{self.prefix}dsa:{day}"
+
+    def dsa_durations(self, day: str, kind: str) -> str:
+        """Seconds from a notice or appeal to its decision, for the report's medians (a list a day and kind)."""
+        return f"{self.prefix}dsa:{day}:{kind}-seconds"
+
+    def notice(self, notice_id: str) -> str:
+        return f"{self.prefix}notice:{notice_id}"
+
+    def notice_token(self, token_hash: str) -> str:
+        """A notifier's token (its SHA-256) -> the notice it was issued for."""
+        return f"{self.prefix}notice-token:{token_hash}"
+
+    def appeal(self, appeal_id: str) -> str:
+        return f"{self.prefix}appeal:{appeal_id}"
+
+    def appeal_of(self, comment_id: str, appellant: str) -> str:
+        """The one appeal an appellant (the author, or a notice's notifier) may make on a comment's decision."""
+        return f"{self.prefix}appeal-of:{comment_id}:{appellant}"
+
     def author_articles(self, author_key: str) -> str:
         """The articles an author commented on lately, scored by when: what the burst rule counts."""
         return f"{self.prefix}author:{author_key}:articles"
@@ -155,6 +201,16 @@ class Keys:
     @property
     def policy_audit(self) -> str:
         return f"{self.prefix}policy-audit"
+
+    @property
+    def dsa_tdb_sent(self) -> str:
+        """The puids of the statements of reasons the EU DSA Transparency Database accepted from us."""
+        return f"{self.prefix}dsa:tdb-sent"
+
+    @property
+    def dsa_tdb_lock(self) -> str:
+        """Held by the one `moderation dsa submit` running, so two runs never send the same statement."""
+        return f"{self.prefix}dsa:tdb-lock"
 
 
 def keys_from_environment() -> Keys:

@@ -3,25 +3,72 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Literal, Self
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from moderation.model.signals import Signal
 from moderation.threats import find_threats
+
+if TYPE_CHECKING:
+    from moderation.authors.rules import CompiledLists
 
 ArticleMode = Literal["open", "premoderated", "closed"]
 Status = Literal["published", "pending", "rejected"]
 
 # Bare domains count too: spammers drop the scheme precisely because link counters look for it.
-_LINK = re.compile(
+LINK = re.compile(
     r"(?i)\b(?:https?://|www\.)\S+"
     r"|\b[a-z0-9-]{2,}\.(?:com|net|org|info|biz|ru|xyz|top|io|ly|co|me|club|online|site|shop)\b(?:/\S*)?"
 )
+
+
+# How long a list of domains, networks or hosts may be: far more than a site writes by hand, few enough
+# that the whole policy still parses in a fraction of a second when an admin changes it.
+MAX_LIST = 20_000
+_HOST = re.compile(r"^(?=.{1,253}$)[^\s/@:?#\[\]]+$")
+
+
+def _hosts(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Domains in lower case, without a leading `*.`, `.` or `@`; each must be a plain host name."""
+    cleaned = []
+    for entry in entries:
+        host = entry.strip().casefold().removeprefix("*.").lstrip(".@").rstrip(".")
+        if not _HOST.match(host):
+            raise ValueError(f"{entry!r} is not a domain name")
+        cleaned.append(host)
+    return tuple(dict.fromkeys(cleaned))
+
+
+def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """CIDR networks (a bare address is its own /32 or /128), in their canonical text."""
+    cleaned = []
+    for entry in entries:
+        try:
+            cleaned.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP network in CIDR notation (203.0.113.0/24, 2001:db8::/32)") \
+                from None
+    return tuple(dict.fromkeys(cleaned))
+
+
+HostList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), AfterValidator(_hosts)]
+NetworkList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), AfterValidator(_networks)]
+
+
+class Term(BaseModel):
+    """A clause of the site's terms, which a moderator's rejection may name as its ground (DSA Art. 17(3)(e))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    url: str = Field(pattern=r"^https?://\S+$", max_length=2000)
 
 
 class Policy(BaseModel):
@@ -50,6 +97,53 @@ class Policy(BaseModel):
     burst_window_seconds: int = Field(default=600, ge=60, le=24 * 3600)
     # Whether a rescore may take a published comment back to the queue when the new model flags it.
     rescore_unpublish: bool = False
+    # Reputation: an author a moderator rejected (for one of `reputation_reasons`) within the window is
+    # premoderated (reason author_record) until a moderator sets their standing, or until that many of
+    # their comments since the rejection were approved. A window of 0 turns the rule off.
+    reputation_window_days: int = Field(default=30, ge=0, le=365)
+    reputation_recovery_approvals: int = Field(default=3, ge=0, le=1000)
+    reputation_reasons: tuple[Literal["spam", "abuse", "off_topic", "personal_data", "other"], ...] = (
+        "spam", "abuse")
+    # A new address posting from a network a banned or suspended author used within a day is held
+    # (reason linked_author), never refused: households, offices and carriers share networks.
+    hold_linked_authors: bool = True
+    # WordPress's disallowed and moderation keys, by kind: rejected (blocked_...) or held (held_...).
+    blocked_email_domains: HostList = ()
+    held_email_domains: HostList = ()
+    blocked_networks: NetworkList = ()
+    held_networks: NetworkList = ()
+    blocked_website_hosts: HostList = ()
+    held_website_hosts: HostList = ()
+
+    # The site's terms (DSA Art. 17(3)(e)), and which term each rejection reason or rule stands for; a
+    # reason with no term of its own cites the term whose code is the reason's name, if there is one.
+    terms: tuple[Term, ...] = Field(default=(), max_length=200)
+    reason_terms: dict[str, str] = Field(default_factory=dict, max_length=200)
+
+    @model_validator(mode="after")
+    def _terms_exist(self) -> Self:
+        codes = {term.code for term in self.terms}
+        if len(codes) != len(self.terms):
+            raise ValueError("terms: each code must be used once")
+        unknown = sorted(code for code in self.reason_terms.values() if code not in codes)
+        if unknown:
+            raise ValueError(f"reason_terms names terms the policy does not have: {', '.join(unknown)}")
+        return self
+
+    def term(self, code: str | None) -> Term | None:
+        """The term with this code, or None."""
+        return next((term for term in self.terms if term.code == code), None)
+
+    def term_for(self, reason: str) -> Term | None:
+        """The term a rejection reason or rule stands for (reason_terms, else the term named like it)."""
+        return self.term(self.reason_terms.get(reason, reason))
+
+    @cached_property
+    def author_lists(self) -> CompiledLists:
+        """The six lists compiled for matching, once per parsed policy."""
+        from moderation.authors.rules import CompiledLists
+
+        return CompiledLists.of(self)
 
     @model_validator(mode="after")
     def _holds_before_rejects(self) -> Self:
@@ -75,6 +169,8 @@ class Reason:
     words: tuple[Word, ...] = ()
     # Spam evidence outside the words: a shortened link, a name that reads as an advert, a throwaway email...
     signals: tuple[Signal, ...] = ()
+    # What a rule about the author matched: the listed network or domain, the linked author's key, the record.
+    detail: str = ""
 
     def as_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {
@@ -91,6 +187,8 @@ class Reason:
                  "start": s.start, "end": s.end}
                 for s in self.signals
             ]
+        if self.detail:
+            entry["detail"] = self.detail
         return entry
 
 
@@ -115,6 +213,20 @@ class Decision:
         return tuple(reason.code for reason in self.reasons)
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorContext:
+    """What intake knows of the person behind a comment: their standing, links and the policy's lists."""
+
+    trusted: bool = False
+    # author_premoderated (a moderator's standing) or author_record (the reputation rule).
+    premoderated: Reason | None = None
+    linked: Reason | None = None
+    rejects: tuple[Reason, ...] = ()
+    holds: tuple[Reason, ...] = ()
+
+
+NO_CONTEXT = AuthorContext()
+
 _NOT_WORDS = re.compile(r"[\W\d_]+")
 
 
@@ -125,7 +237,7 @@ def text_fingerprint(text: str) -> str:
 
 
 def count_links(text: str) -> int:
-    return len(_LINK.findall(text))
+    return len(LINK.findall(text))
 
 
 @lru_cache(maxsize=16)
@@ -168,10 +280,15 @@ def decide(
     own_repeat: bool = False,
     other_authors: int = 0,
     recent_articles: int = 1,
+    author: AuthorContext = NO_CONTEXT,
 ) -> Decision:
-    """Publish, hold or reject a comment, naming every rule that fired."""
-    rejects: list[Reason] = []
-    holds: list[Reason] = []
+    """Publish, hold or reject a comment, naming every rule that fired.
+
+    A trusted author skips the new-author hold, the burst rule and the holds of doubtful scores;
+    everything that rejects, threats, links, suspect terms and article modes still apply.
+    """
+    rejects: list[Reason] = list(author.rejects)
+    holds: list[Reason] = list(author.holds)
 
     if own_repeat:
         rejects.append(Reason("duplicate"))
@@ -191,7 +308,7 @@ def decide(
     ):
         if score >= reject:
             rejects.append(Reason(code, round(score, 4), words, signals))
-        elif score >= hold:
+        elif score >= hold and not author.trusted:
             holds.append(Reason(code, round(score, 4), words, signals))
     links = count_links(text)
     if links > policy.max_links:
@@ -201,9 +318,13 @@ def decide(
         holds.append(Reason("suspect_term", words=suspect))
     if article_mode == "premoderated":
         holds.append(Reason("premoderated_article"))
-    if recent_articles >= policy.burst_articles:
+    if author.premoderated is not None:
+        holds.append(author.premoderated)
+    if author.linked is not None and not author.trusted:
+        holds.append(author.linked)
+    if recent_articles >= policy.burst_articles and not author.trusted:
         holds.append(Reason("burst", float(recent_articles)))
-    if policy.hold_new_authors and author_approved <= 0:
+    if policy.hold_new_authors and author_approved <= 0 and not author.trusted:
         holds.append(Reason("new_author"))
 
     if rejects:

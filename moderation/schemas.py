@@ -7,6 +7,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -219,6 +220,7 @@ def _website(value: str) -> str | None:
 
 _normalised = BeforeValidator(_normalise)
 Name = Annotated[str, _normalised, Field(min_length=1, max_length=80), AfterValidator(_no_controls(False))]
+ShortText = Annotated[str, _normalised, Field(min_length=1, max_length=500), AfterValidator(_no_controls(False))]
 Body = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
 Email = Annotated[
     str, _normalised, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_email)
@@ -253,6 +255,84 @@ class CommentIn(_Input):
     )
 
 
+# The DSA Transparency Database's statement categories, lower case without STATEMENT_CATEGORY_: its second
+# schema's (1 July 2025, moderation/dsa/tdb.py CATEGORIES), then the first schema's names it renamed, still taken
+# from notifiers who know those and exported under their new names.
+NoticeCategory = Literal[
+    "animal_welfare", "consumer_information", "cyber_violence", "cyber_violence_against_women",
+    "data_protection_and_privacy_violations", "illegal_or_harmful_speech", "intellectual_property_infringements",
+    "negative_effects_on_civic_discourse_or_elections", "not_specified_notice", "other_violation_tc",
+    "protection_of_minors", "risk_for_public_security", "scams_and_fraud", "self_harm",
+    "unsafe_and_prohibited_products", "violence",
+    "scope_of_platform_service", "unsafe_and_illegal_products", "non_consensual_behaviour",
+]
+Explanation = Annotated[str, _normalised, Field(min_length=1, max_length=5000), AfterValidator(_no_controls(True))]
+
+
+class NoticeIn(_Input):
+    """A notice of illegal content (DSA Art. 16(2)): why, what kind, who, and in good faith."""
+
+    explanation: Explanation
+    category: NoticeCategory = Field(description="The EU Transparency Database's category, lower case, without "
+                                     "STATEMENT_CATEGORY_")
+    notifier_name: Name | None = Field(default=None, validate_default=True)
+    notifier_email: Email | None = Field(default=None, validate_default=True)
+    good_faith: bool = Field(description="The notifier's bona fide belief that the notice is accurate and complete")
+
+    @field_validator("notifier_name", "notifier_email")
+    @classmethod
+    def _named_unless_minors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Art. 16(2)(c): optional only for offences of Directive 2011/93/EU (child sexual abuse), which fall
+        # under the Database's protection_of_minors.
+        if value is None and info.data.get("category") != "protection_of_minors":
+            raise ValueError("is required (optional only for protection_of_minors)")
+        return value
+
+    @field_validator("good_faith")
+    @classmethod
+    def _in_good_faith(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("must be true: the notifier confirms the notice is accurate and complete")
+        return value
+
+
+class NoticeDecisionIn(_Input):
+    """A moderator's decision on a notice."""
+
+    legality: Literal["illegal", "incompatible_with_terms", "neither"]
+    ground: ShortText | None = Field(default=None, validate_default=True, description=(
+        "For illegal: the law relied on; for incompatible_with_terms: a term's code from the policy's terms"))
+    explanation: Explanation
+    action: Literal["remove", "keep"]
+
+    @field_validator("ground")
+    @classmethod
+    def _ground_unless_neither(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("legality") in ("illegal", "incompatible_with_terms"):
+            raise ValueError("is required: the law, or a term's code")
+        return value
+
+    @field_validator("action")
+    @classmethod
+    def _keep_what_breaks_nothing(cls, value: str, info: ValidationInfo) -> str:
+        if value == "remove" and info.data.get("legality") == "neither":
+            raise ValueError("a comment neither illegal nor against the terms is kept")
+        return value
+
+
+class AppealIn(_Input):
+    """An appeal against a decision (DSA Art. 20)."""
+
+    text: Explanation
+
+
+class AppealDecisionIn(_Input):
+    """A moderator's decision on an appeal."""
+
+    outcome: Literal["upheld", "reversed"]
+    explanation: Explanation
+
+
 class ReportIn(_Input):
     """A reader's report on a published comment."""
 
@@ -267,6 +347,8 @@ class DecisionIn(_Input):
     reason: RejectReason | None = Field(default=None, validate_default=True)
     note: Note | None = None
     version: int | None = Field(default=None, ge=0)
+    ground: str | None = Field(default=None, max_length=64, description=(
+        "A rejection's ground: a term's code from the policy's terms (the reason's own term otherwise)"))
 
     @field_validator("reason")
     @classmethod
@@ -274,6 +356,59 @@ class DecisionIn(_Input):
         if value is None and info.data.get("action") == "reject":
             raise ValueError("is required to reject")
         return value
+
+
+StandingState = Literal["normal", "trusted", "premoderated", "suspended", "banned"]
+NoteText = Annotated[str, _normalised, Field(min_length=1, max_length=2000), AfterValidator(_no_controls(True))]
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time; one without a zone is read as UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time, such as 2026-12-31T18:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class StandingIn(_Input):
+    """A moderator's change to an author's standing."""
+
+    state: StandingState
+    reason: ShortText | None = Field(default=None, validate_default=True)
+    until: str | None = Field(default=None, validate_default=True,
+                              description="ISO 8601; required for `suspended`, in the future")
+    message: Note | None = Field(default=None, description="Shown to the author when a post is refused")
+    note: Note | None = Field(default=None, description="For moderators: kept in the standing's history")
+    reject_pending: bool = False
+    version: int | None = Field(default=None, ge=0, description="The standing's version you saw (GET)")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_unless_normal(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("state") not in (None, "normal"):
+            raise ValueError("is required for this state")
+        return value
+
+    @field_validator("until")
+    @classmethod
+    def _until_for_suspensions(cls, value: str | None, info: ValidationInfo) -> str | None:
+        state = info.data.get("state")
+        if value is None:
+            if state == "suspended":
+                raise ValueError("is required to suspend")
+            return None
+        if state != "suspended":
+            raise ValueError("applies only to `suspended`")
+        if parse_time(value) <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class NoteIn(_Input):
+    """A moderator's note on an author."""
+
+    text: NoteText
 
 
 class BulkDecisionItem(DecisionIn):
@@ -314,6 +449,8 @@ class CommentReceipt(BaseModel):
     status: PosterStatus | Literal["rejected"] = Field(
         description="`rejected` only for a request with X-Api-Key (a site's server); a reader sees `pending`")
     created_at: str
+    status_token: str = Field(description="The author's token for GET /v1/comments/<id>/status and appeals; "
+                              "keep it with the page, never show it to others")
     reasons: list[str] | None = Field(default=None, description="Only for a request with X-Api-Key")
     scores: dict[str, float] | None = Field(default=None, description="`spam`, `abuse`; only with X-Api-Key")
 
@@ -381,6 +518,8 @@ class Reason(BaseModel):
     score: float | None = None
     words: list[Evidence] = []
     signals: list[SignalEvidence] = []
+    detail: str | None = Field(default=None, description="What an author rule matched: a listed network or "
+                               "domain, the linked author's key, the record")
 
 
 class Scores(BaseModel):
@@ -393,6 +532,8 @@ class AuthorHistory(BaseModel):
     approved: int
     rejected: int
     comments: int
+    standing: StandingView | None = None
+    record: RecordView | None = None
 
 
 class ReviewItem(BaseModel):
@@ -463,9 +604,58 @@ class CommentHistory(BaseModel):
     events: list[AuditEvent]
 
 
+class StandingView(BaseModel):
+    """An author's standing as it applies now (`automatic`: set by the reputation rule, not a moderator)."""
+
+    state: StandingState
+    until: str | None
+    reason: str | None
+    message: str | None
+    set_by: str | None
+    set_at: str | None
+    automatic: bool
+    version: int
+
+
+class RecordView(BaseModel):
+    """Moderators' decisions on the author's comments within the reputation window."""
+
+    approved: int
+    rejected: int
+    window_days: int
+
+
+class NoteView(BaseModel):
+    id: str
+    text: str
+    by: str
+    at: str
+
+
 class AuthorView(BaseModel):
     author: AuthorHistory
+    standing: StandingView
+    record: RecordView
+    notes: list[NoteView]
+    standing_history: list[dict[str, str]]
     items: list[ReviewItem]
+    next_cursor: str | None
+
+
+class StandingResult(BaseModel):
+    author_key: str
+    standing: StandingView
+    rejected_pending: int
+
+
+class AuthorStanding(BaseModel):
+    author_key: str
+    standing: StandingView
+
+
+class AuthorsPage(BaseModel):
+    standing: StandingState
+    items: list[AuthorStanding]
     next_cursor: str | None
 
 
@@ -510,6 +700,87 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+
+
+class NoticeReceipt(BaseModel):
+    """The acknowledgement of a notice (Art. 16(4)); the token lets the notifier appeal its decision."""
+
+    notice_id: str
+    notice_token: str
+    comment_id: str
+    status: Literal["open"]
+    trusted_flagger: bool
+
+
+class NoticeView(BaseModel):
+    id: str
+    comment_id: str
+    category: str
+    explanation: str
+    notifier_name: str | None
+    notifier_email: str | None
+    trusted: str | None
+    status: Literal["open", "decided"]
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None
+    legality: str | None
+    ground: str | None
+    decision_explanation: str | None
+    action: str | None
+
+
+class AppealReceipt(BaseModel):
+    appeal_id: str
+    comment_id: str
+    status: Literal["open"]
+
+
+class AppealView(BaseModel):
+    id: str
+    comment_id: str
+    appellant: Literal["author", "notifier"]
+    notice_id: str | None
+    text: str
+    status: Literal["open", "decided"]
+    created_at: str
+    original_by: str | None = None
+    original_decision: str | None
+    decided_by: str | None
+    decided_at: str | None
+    outcome: str | None
+    explanation: str | None
+
+
+class CommentStatus(BaseModel):
+    """The author's own view of their comment (DSA Art. 17): its status and statement of reasons."""
+
+    id: str
+    article_id: str
+    status: Literal["published", "pending", "rejected"]
+    statement: dict[str, Any] | None = Field(description="The statement of reasons: restriction, facts, ground, "
+                                             "automated means, redress; null unless restricted other than as spam")
+    appeal: dict[str, Any] | None
+
+
+class TransparencyReport(BaseModel):
+    """Counts for a transparency report (DSA Art. 15(1), 24(1)) over whole UTC days."""
+
+    model_config = ConfigDict(extra="allow")
+
+    notices: dict[str, Any]
+    actions: dict[str, Any]
+    appeals: dict[str, Any]
+    authors: dict[str, int]
+
+
+class AuthorRefusal(Problem):
+    """403 to a banned or suspended author: what they are told, and nothing else of theirs."""
+
+    type: str = "author-suspended"
+    state: Literal["suspended", "banned"]
+    until: str | None = Field(description="When a suspension ends; null for a ban")
+    message: str | None = Field(description="The site's message to the author")
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

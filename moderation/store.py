@@ -151,6 +151,7 @@ class CommentStore:
         duplicate_window: int = 600,
         burst_window: int = 600,
         extra: dict[str, str] | None = None,
+        identity: str = "",
     ) -> Submitted:
         """Store a scored comment with its list, queue, author and audit entries, all or nothing."""
         k = self.keys
@@ -215,6 +216,9 @@ class CommentStore:
                 k.author_articles(comment.author_key),
                 *k.scored_queue_keys("pending"),
                 k.queue_scores_built,
+                k.author(comment.author_key),
+                k.author_aliases(identity or comment.author_key),
+                k.dsa_day(comment.created_at[:10]),
             ],
             args=[
                 comment.id,
@@ -235,6 +239,9 @@ class CommentStore:
                 burst_window * 1000,
                 spam,
                 abuse,
+                identity if identity != comment.author_key else "",
+                # An automatic rejection is a restriction the transparency report counts (DSA Art. 15(1)(c)).
+                json.dumps([f"restricted:automated:{decision.codes[0]}"] if status == "rejected" else []),
             ],
         )
         outcome = result[0]
@@ -411,7 +418,19 @@ class CommentStore:
         }
 
     def authors(self, author_keys: set[str]) -> dict[str, dict[str, int]]:
-        return {key: self.author(key) for key in author_keys}
+        """`author` of each key, in one round trip."""
+        ordered = sorted(author_keys)
+        pipe = self.redis.pipeline(transaction=False)
+        for key in ordered:
+            pipe.hgetall(self.keys.author(key))
+            pipe.zcard(self.keys.author_comments(key))
+        replies = pipe.execute()
+        found = {}
+        for i, key in enumerate(ordered):
+            counts, total = replies[2 * i], replies[2 * i + 1]
+            found[key] = {"approved": int(counts.get("approved", 0)), "rejected": int(counts.get("rejected", 0)),
+                          "comments": int(total)}
+        return found
 
     def author_page(
         self, author_key: str, cursor: str | None, limit: int
@@ -475,8 +494,16 @@ class CommentStore:
         reason: str | None,
         note: str | None,
         version: int | None,
+        *,
+        policy: Policy | None = None,
+        ground: str | None = None,
     ) -> Decided:
-        """Apply a decision; raises Conflict for the loser of a race, NotFound for no comment."""
+        """Apply a decision; raises Conflict for the loser of a race, NotFound for no comment.
+
+        A rejection for one of the policy's `reputation_reasons` goes on the author's record (the
+        reputation rule), which keeps each decision for the policy's window.
+        """
+        policy = policy or Policy()
         k = self.keys
         article_id, author = self.redis.hmget(k.comment(comment_id), ["article_id", "author_key"])
         if article_id is None:
@@ -505,6 +532,12 @@ class CommentStore:
                 int(time.time() * 1000),
                 now_iso(),
                 EVENTS_MAXLEN,
+                k.prefix,
+                str(author),
+                "1" if action == "reject" and reason in policy.reputation_reasons else "",
+                max(policy.reputation_window_days, 1) * 86_400_000,
+                ground or "",
+                k.dsa_day(now_iso()[:10]),
             ],
         )
         if result[0] == "not_found":
@@ -537,7 +570,7 @@ class CommentStore:
         k = self.keys
         count: int = self._erase(
             keys=[k.author_comments(author_key), k.author(author_key), k.events],
-            args=[k.prefix, now_iso(), EVENTS_MAXLEN, "[erased]", admin],
+            args=[k.prefix, now_iso(), EVENTS_MAXLEN, "[erased]", admin, author_key],
         )
         return count
 

@@ -83,13 +83,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ulid import ULID
 
 from moderation.comments import now_iso
+from moderation.dsa.statement import statement_for
 from moderation.keys import Keys, keys_from_environment
+from moderation.policy import Policy
+from moderation.policy_store import PolicyStore
 from moderation.redis_client import from_environment
 from moderation.store import lua_script
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("comment.published", "comment.held", "comment.decided", "comment.reported")
+EVENT_TYPES = ("comment.published", "comment.held", "comment.decided", "comment.reported", "author.standing_changed",
+               "notice.decided", "appeal.decided")
 GROUP = "webhooks"
 SIGNATURE_HEADER = "Moderation-Signature"
 USER_AGENT = "newsroom-moderation-webhooks/1"
@@ -97,6 +101,13 @@ LOG_MAXLEN = 10_000
 # Only what a site needs to purge a cache or raise an alert: never a name, email, IP or comment text.
 PAYLOAD_FIELDS = (
     "id", "type", "comment_id", "article_id", "status", "previous_status", "reasons", "action", "occurred_at",
+    "statement",
+)
+# An author's standing changed: the keyed hash that names them (never the address), the state, and what
+# the author is to be told, so the site can tell them (an email, a notice on their account page).
+AUTHOR_PAYLOAD_FIELDS = (
+    "id", "type", "author_key", "state", "previous_state", "until", "reason", "message", "rejected_pending",
+    "occurred_at",
 )
 
 
@@ -298,7 +309,9 @@ def event_type(fields: Mapping[str, str]) -> str | None:
         if fields.get("status") in ("pending", "rejected"):
             return "comment.held"
         return None
-    return {"decided": "comment.decided", "reported": "comment.reported"}.get(kind or "")
+    return {"decided": "comment.decided", "reported": "comment.reported",
+            "standing_changed": "author.standing_changed", "notice_decided": "notice.decided",
+            "appeal_decided": "appeal.decided"}.get(kind or "")
 
 
 def event_payload(entry_id: str, fields: Mapping[str, str], article_id: str | None = None) -> dict[str, Any] | None:
@@ -310,6 +323,18 @@ def event_payload(entry_id: str, fields: Mapping[str, str], article_id: str | No
     actor's name and every personal field of the comment are left out.
     """
     kind = event_type(fields)
+    if kind == "author.standing_changed" and fields.get("author_key"):
+        return {"id": entry_id, "type": kind, "author_key": fields["author_key"], "state": fields.get("state", ""),
+                "previous_state": fields.get("previous", ""), "until": fields.get("until") or None,
+                "reason": fields.get("reason", ""), "message": fields.get("message") or None,
+                "rejected_pending": int(fields.get("rejected_pending") or 0), "occurred_at": fields.get("at", "")}
+    if kind in ("notice.decided", "appeal.decided") and fields.get("comment_id"):
+        # The site tells the notifier (Art. 16(5)) or the appellant (Art. 20(5)): the outcome and its reasons.
+        names = ("notice_id", "legality", "action", "ground", "explanation") if kind == "notice.decided" \
+            else ("appeal_id", "outcome", "explanation")
+        return {"id": entry_id, "type": kind, "comment_id": fields["comment_id"],
+                **({"article_id": article_id} if article_id else {}),
+                **{name: fields.get(name, "") for name in names}, "occurred_at": fields.get("at", "")}
     if kind is None or not fields.get("comment_id"):
         return None
     payload: dict[str, Any] = {"id": entry_id, "type": kind, "comment_id": fields["comment_id"]}
@@ -527,18 +552,29 @@ class WebhookWorker:
         subscriptions = list_subscriptions(self.redis, self.keys)
         pipe = self.redis.pipeline(transaction=False)
         for _entry_id, fields in entries:
-            pipe.hget(self.keys.comment(fields.get("comment_id") or "-"), "article_id")
-        article_ids = pipe.execute()
+            pipe.hgetall(self.keys.comment(fields.get("comment_id") or "-"))
+            pipe.hgetall(self.keys.notice(fields.get("notice_id") or "-"))
+        replies = pipe.execute()
+        policy: Policy | None = None
         now_ms = int(time.time() * 1000)
-        for (entry_id, fields), article_id in zip(entries, article_ids, strict=True):
-            payload = event_payload(entry_id, fields, article_id)
+        for index, (entry_id, fields) in enumerate(entries):
+            record, notice = replies[2 * index], replies[2 * index + 1]
+            payload = event_payload(entry_id, fields, record.get("article_id"))
+            if payload is not None and payload["type"] == "comment.decided" and payload["status"] == "rejected":
+                # The statement of reasons (DSA Art. 17), so the site can send it to the author; none for spam.
+                policy = policy or PolicyStore(self.redis, self.keys).load()
+                statement = statement_for(record, policy)
+                payload["statement"] = statement.as_dict() if statement else None
+            if payload is not None and payload["type"] == "notice.decided":
+                payload["notifier"] = {"name": notice.get("notifier_name") or None,
+                                       "email": notice.get("notifier_email") or None}
             jobs: list[str] = []
             if payload is not None:
                 body = json.dumps(payload, separators=(",", ":"))
                 for sub in subscriptions:
                     if sub.wants(payload["type"]):
                         job = {"subscription": sub.id, "event_id": entry_id, "type": payload["type"],
-                               "comment_id": payload["comment_id"], "body": body}
+                               "comment_id": payload.get("comment_id", ""), "body": body}
                         jobs += [f"{entry_id}/{sub.id}", json.dumps(job)]
             self._fanout(keys=[self.keys.events, self.wk.jobs, self.wk.due],
                          args=[GROUP, self.consumer, entry_id, now_ms, *jobs])

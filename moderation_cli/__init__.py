@@ -102,6 +102,93 @@ def moderators(args: argparse.Namespace) -> None:
         print(f"revoked {args.name}")
 
 
+# -- authors -----------------------------------------------------------------------------------------
+
+_STANDING_OF = {"ban": "banned", "suspend": "suspended", "premoderate": "premoderated", "trust": "trusted",
+                "clear": "normal"}
+
+
+def _secret() -> bytes:
+    """The secret author keys are made with: MODERATION_SECRET_KEY, else the one `moderation serve` keeps."""
+    secret = os.environ.get("MODERATION_SECRET_KEY")
+    if not secret:
+        path = _data_dir() / "secret_key"
+        if not path.exists():
+            sys.exit("MODERATION_SECRET_KEY is not set: set it to the service's, so author keys match its own")
+        secret = path.read_text().strip()
+    return secret.encode()
+
+
+def _until(args: argparse.Namespace) -> Any:
+    """--until as a time, or --for (7d, 12h, 30m) from now."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.schemas import parse_time
+
+    if args.until:
+        try:
+            moment = parse_time(args.until)
+        except ValueError as error:
+            sys.exit(f"--until {error}")
+    elif args.duration:
+        match = re.fullmatch(r"(\d+)([dhm])", args.duration.strip())
+        if not match:
+            sys.exit("--for takes a number and d, h or m: 7d, 12h, 30m")
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+        moment = datetime.now(UTC) + timedelta(**{unit: int(match.group(1))})
+    else:
+        sys.exit("suspend needs --until TIME or --for 7d")
+    if moment <= datetime.now(UTC):
+        sys.exit("--until must be in the future")
+    return moment
+
+
+def authors(args: argparse.Namespace) -> None:
+    """Set an author's standing, list the authors in one, or note something about one."""
+    from moderation.authors.identity import identity_key
+    from moderation.authors.notes import Notes
+    from moderation.authors.standing import REFUSING, StandingChange, StandingConflict, Standings
+    from moderation.policy_store import PolicyStore
+
+    redis, keys = _redis(), _keys()
+    standings = Standings(redis, keys)
+    actor = "cli:" + (os.environ.get("USER") or "admin")
+    if args.action == "list":
+        cursor = None
+        while True:
+            rows, cursor = standings.page(args.standing, cursor, 200)
+            for row in rows:
+                s = row["standing"]
+                print("\t".join([row["author_key"], s["state"], s["until"] or "-", s["set_by"] or "-",
+                                 s["set_at"] or "-", s["reason"] or ""]))
+            if cursor is None:
+                return
+    secret = _secret()
+    # `coral:<user id>` names a Coral commenter, whom Coral's phase identifies by id alone (no address).
+    # The canonical address's key: the one every alias of it leads to.
+    identity = key = identity_key(secret, args.email)
+    if args.action == "note":
+        note = Notes(redis, keys).add(identity, args.text, actor)
+        print(f"noted {note['id']} on {key}")
+        return
+    state = _STANDING_OF[args.action]
+    if state != "normal" and not args.reason:
+        sys.exit(f"{args.action} needs --reason")
+    change = StandingChange(
+        state=state,  # type: ignore[arg-type]
+        reason=args.reason or "", until=_until(args) if state == "suspended" else None,
+        message=args.message or "", reject_pending=args.reject_pending,
+    )
+    networks = standings.networks_used(identity, key, secret) if state in REFUSING else ()
+    try:
+        changed = standings.change(identity, key, change, actor, networks=networks, reject_reason=(
+            args.reason if args.reason in ("spam", "abuse", "off_topic", "personal_data") else "other"))
+    except StandingConflict:
+        sys.exit(f"{args.email} is {state} already")
+    now = standings.read(identity, PolicyStore(redis, keys).load())
+    print(f"{key}\t{now.state}\t{now.until or '-'}\trejected pending: {changed.rejected_pending}")
+
+
 # -- API keys --------------------------------------------------------------------------------------
 
 
@@ -180,6 +267,30 @@ def _default_data() -> Path:
     return Path(os.environ.get("MODERATION_TRAINING_DATA", "../shared/data"))
 
 
+def _require_public_sets(command: str, data: Path) -> None:
+    """Exit naming each public set missing from data, where its authors publish it and where its files go.
+
+    The sets are never committed, so a clone of the project alone has none of them: this is the first thing its
+    `train` says, in place of a traceback about a missing file.
+    """
+    from moderation.model.datasets import describe_sets, missing_sets
+
+    missing = missing_sets(data)
+    if not missing:
+        return
+    lines = [
+        f"moderation {command}: {len(missing)} public data set{'s' if len(missing) > 1 else ''} missing from "
+        f"{data}/ ({', '.join(entry.source for entry in missing)}).",
+        "They are not part of the project: fetch each from its authors, keep its licence, and place its files as "
+        "below; then point --data (or MODERATION_TRAINING_DATA) at that folder, wherever it is.",
+        "",
+        *describe_sets(missing, data),
+    ]
+    if command == "evaluate":
+        lines += ["", "Or evaluate on the written sets alone: moderation evaluate --data ''"]
+    sys.exit("\n".join(lines))
+
+
 def train(args: argparse.Namespace) -> None:
     """Train the base model on the public data sets, or with --decisions adapt a base to the site's decisions."""
     if args.decisions:
@@ -188,6 +299,7 @@ def train(args: argparse.Namespace) -> None:
     from moderation.model.classifier import DEFAULT_MODEL_PATH
     from moderation.model.training import train_model
 
+    _require_public_sets("train", Path(args.data))
     out = Path(args.out) if args.out else DEFAULT_MODEL_PATH
     metrics = train_model(Path(args.data), out, seed=args.seed)
     print(json.dumps(metrics, indent=2))
@@ -256,13 +368,12 @@ def evaluate(args: argparse.Namespace) -> None:
     from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.policy import Policy
 
+    data = Path(args.data) if args.data else None
+    if data is not None:
+        _require_public_sets("evaluate", data)
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
     extra = [example for name in args.file or ()
              for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
-    data = Path(args.data) if args.data else None
-    if data is not None and not data.is_dir():
-        print(f"no data folder {data}: evaluating on the written sets only", file=sys.stderr)
-        data = None
     reference: Any = evaluation.ProfanityCheck() if args.reference else None
     # Leave-one-source-out numbers from a training run (training.cross_source_metrics as JSON), else the model's own.
     loso = json.loads(Path(args.cross_source).read_text(encoding="utf-8")) if args.cross_source else None
@@ -437,6 +548,64 @@ def migrate(args: argparse.Namespace) -> None:
           f"{report.hashes_compacted} hashes compacted")
 
 
+# -- dsa ---------------------------------------------------------------------------------------------
+
+
+def dsa(args: argparse.Namespace) -> None:
+    """Statements of reasons in the EU DSA Transparency Database's fields: export them, or submit them to it."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.dsa import tdb
+    from moderation.policy_store import PolicyStore
+
+    def moment(text: str | None, default: datetime, end: bool) -> int:
+        if not text:
+            return int(default.timestamp() * 1000)
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            sys.exit(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time")
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        # A date names its whole day, so --to 2026-12-31 takes in that day's decisions too.
+        return int(((when + timedelta(days=1)) if end and len(text) == 10 else when).timestamp() * 1000)
+
+    start = moment(args.start, datetime(2000, 1, 1, tzinfo=UTC), False)
+    end = moment(args.end, datetime.now(UTC) + timedelta(days=1), True)
+    scope = [c.strip().upper() for c in os.environ.get("MODERATION_DSA_TERRITORIAL_SCOPE", "").split(",") if c.strip()]
+    options: dict[str, Any] = {"puid_prefix": os.environ.get("MODERATION_DSA_PUID_PREFIX", ""),
+                               "territorial_scope": scope or tdb.EEA}
+    url, token = os.environ.get("MODERATION_DSA_TDB_URL", ""), os.environ.get("MODERATION_DSA_TDB_TOKEN", "")
+    if args.action == "submit" and not 1 <= args.batch <= tdb.BATCH_LIMIT:
+        sys.exit(f"--batch: the Database takes 1 to {tdb.BATCH_LIMIT} statements a request")
+    if args.action == "submit" and not (url and token):
+        # Checked before Redis is touched: an unconfigured site sends nothing, and hears why.
+        sys.exit("nothing sent: set MODERATION_DSA_TDB_URL (the Database's statements endpoint) and "
+                 "MODERATION_DSA_TDB_TOKEN (the platform's API token) to submit")
+    redis, keys = _redis(), _keys()
+    items = tdb.database_statements(redis, keys, PolicyStore(redis, keys).load(), start, end, **options)
+    if args.action == "export":
+        output = Path(args.output)
+        if output.exists() and not args.force:
+            sys.exit(f"{output} exists: nothing exported (--force writes over it)")
+        count = 0
+        with output.open("w", encoding="utf-8") as out:
+            for item in items:
+                out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+        print(f"{count} statements of reasons written to {output}")
+        return
+    try:
+        report = tdb.Submitter(redis, keys, url, token, batch=args.batch).submit(items)
+    except tdb.SubmitBusy as busy:
+        sys.exit(f"nothing sent: {busy}")
+    except tdb.SubmitRefused as refused:
+        sys.exit(f"stopped: {refused}; what was accepted before is remembered, a re-run resumes")
+    print(json.dumps(report.as_dict(), indent=2))
+    if not report.complete:
+        sys.exit("not everything was sent: re-run `moderation dsa submit` to send the rest"
+                 + (" (and fix the statements the Database called invalid)" if report.invalid else ""))
+
+
 # -- learn -----------------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -557,6 +726,26 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     p.set_defaults(run=moderators)
 
+    p = commands.add_parser("authors", help="ban, suspend, premoderate, trust or clear an author; list; note")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, what in (("ban", "refuse every post"), ("suspend", "refuse posts until a time"),
+                         ("premoderate", "hold every comment"), ("trust", "skip the new-author and doubt holds"),
+                         ("clear", "back to normal (the record counts again from now)")):
+        sp = actions.add_parser(action, help=what)
+        sp.add_argument("email", help="the author's address (aliases follow), or coral:USER_ID for a Coral user")
+        sp.add_argument("--reason", help="why (required but for clear); spam, abuse... or words")
+        sp.add_argument("--message", help="what the author is told when a post is refused")
+        sp.add_argument("--reject-pending", action="store_true", help="reject their pending comments too")
+        if action == "suspend":
+            sp.add_argument("--until", help="ISO 8601 time the suspension ends")
+            sp.add_argument("--for", dest="duration", help="or how long: 7d, 12h, 30m")
+    lister = actions.add_parser("list", help="the authors in a standing")
+    lister.add_argument("--standing", default="banned", choices=("trusted", "premoderated", "suspended", "banned"))
+    noter = actions.add_parser("note", help="a note on an author, for moderators")
+    noter.add_argument("email")
+    noter.add_argument("text")
+    p.set_defaults(run=authors)
+
     p = commands.add_parser("api-keys", help="add, list or revoke keys for the Perspective and Akismet surfaces")
     actions = p.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="create a key and print it (shown once)")
@@ -639,6 +828,20 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("migrate", help="bring data written by an earlier version to today's layout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=migrate)
+
+    p = commands.add_parser("dsa", help="statements of reasons for the EU DSA Transparency Database: export, submit")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, what in (("export", "write them as JSON Lines, one statement in the Database's fields a line"),
+                         ("submit", "send the ones not sent yet to MODERATION_DSA_TDB_URL, in batches")):
+        sp = actions.add_parser(action, help=what)
+        sp.add_argument("--from", dest="start", metavar="DATE", help="comments posted from DATE (YYYY-MM-DD or ISO)")
+        sp.add_argument("--to", dest="end", metavar="DATE", help="to DATE, that whole day included")
+        if action == "export":
+            sp.add_argument("-o", "--output", required=True, help="the JSON Lines file to write")
+            sp.add_argument("--force", action="store_true", help="write over an existing file")
+        else:
+            sp.add_argument("--batch", type=int, default=100, help="statements a request (the API takes 100 at most)")
+    p.set_defaults(run=dsa)
 
     from moderation.webhooks import add_cli as add_webhooks_cli
 

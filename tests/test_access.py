@@ -8,14 +8,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 # Endpoints anyone may call: the site's pages and the embed script, the service probes, the console's sign-in,
-# and the discovery document Google's client libraries read before they have a key (Google's own is public too).
+# the discovery document Google's client libraries read before they have a key (Google's own is public too), and
+# the DSA's notices (anyone may send one, Art. 16(1)) and the author's or notifier's status and appeals, which
+# check their own token (tests/test_dsa.py).
 PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|embed\.|console\.(login|sign_in|static)$"
-                    r"|perspective\.discovery$)")
+                    r"|perspective\.discovery$|dsa\.(file_notice|comment_status|file_appeal)$)")
 # The drop-in surfaces carry their own protocol's credentials (an API key, Coral's signature) and refuse in that
 # protocol's words, checked below and in tests/test_akismet.py and tests/test_coral.py.
 OWN_CREDENTIALS = re.compile(r"^(akismet|coral)\.")
 ADMIN_ONLY = {"admin.get_policy", "admin.change_policy", "admin.set_article_mode", "admin.erase_author",
-              "admin.webhook_deliveries"}
+              "admin.webhook_deliveries", "dsa.transparency"}
 SAMPLE = {"comment_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "article_id": "a1", "author_key": "abc", "filename": "x"}
 
 

@@ -391,3 +391,24 @@ def test_the_documented_python_setup_works_over_http(server: str, key: str) -> N
     with akismet.SyncClient.validated_client(config=akismet.Config(key=key, url=BLOG), http_client=http) as client:
         assert client.comment_check(IP, comment_content=SPAM) == akismet.CheckResponse.DISCARD
         assert client.comment_check(IP, comment_content=CIVIL) == akismet.CheckResponse.HAM
+
+
+def test_a_banned_author_and_a_blocked_network_are_spam_to_discard(
+    site: akismet.SyncClient, client: FlaskClient, redis: Redis, admin: dict[str, str]
+) -> None:
+    sent = client.post("/v1/comments", json={"article_id": "a1", "name": "Troll", "email": "troll@gmail.com",
+                                             "body": "A first comment on the budget."})
+    author_key = client.get("/v1/review/queue", headers=admin).get_json()["items"][0]["author"]["author_key"]
+    assert sent.status_code == 201
+    banned = client.put(f"/v1/review/authors/{author_key}/standing", json={"state": "banned", "reason": "abuse"},
+                        headers=admin)
+    assert banned.status_code == 200
+    for email in ("troll@gmail.com", "t.r.o.l.l+wp@gmail.com"):
+        assert site.comment_check(IP, comment_content=CIVIL, comment_author_email=email) == \
+            akismet.CheckResponse.DISCARD
+    assert site.comment_check(IP, comment_content=CIVIL, comment_author_email="ann@example.com") == \
+        akismet.CheckResponse.HAM
+    PolicyStore(redis, Keys()).update({"blocked_networks": ["203.0.113.0/24"]}, "test")
+    assert site.comment_check(IP, comment_content=CIVIL, comment_author_email="ann@example.com") == \
+        akismet.CheckResponse.DISCARD
+    assert site.comment_check("198.51.100.1", comment_content=CIVIL) == akismet.CheckResponse.HAM

@@ -40,7 +40,7 @@ def test_civil_comment_is_published_and_listed_without_email(client: FlaskClient
     response = client.post("/v1/comments", json=comment())
     assert response.status_code == 201
     receipt = response.get_json()
-    assert set(receipt) == {"id", "article_id", "status", "created_at"}
+    assert set(receipt) == {"id", "article_id", "status", "created_at", "status_token"}
     assert receipt["status"] == "published"
     page = client.get("/v1/articles/budget-2026/comments").get_json()
     assert [c["id"] for c in page["comments"]] == [receipt["id"]]

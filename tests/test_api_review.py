@@ -63,8 +63,9 @@ def test_new_author_held_then_trusted_after_approval(client: FlaskClient, modera
     client.post(f"/v1/review/{first['id']}/decision", json={"action": "approve"}, headers=moderator)
     assert post(client, "Another calm remark about the housing plan.")["status"] == "published"
     author = client.get(f"/v1/review/authors/{item['author']['author_key']}", headers=moderator).get_json()
-    assert author["author"] == {"author_key": item["author"]["author_key"], "approved": 1, "rejected": 0,
-                                "comments": 2}
+    counts = {name: author["author"][name] for name in ("author_key", "approved", "rejected", "comments")}
+    assert counts == {"author_key": item["author"]["author_key"], "approved": 1, "rejected": 0, "comments": 2}
+    assert author["standing"]["state"] == "normal" and author["record"]["approved"] == 1
     assert "@" not in item["author"]["author_key"]
 
 

@@ -13,7 +13,7 @@ from moderation.model.classifier import Classifier, Evidence, Scores
 from moderation.model.evaluation import offsets, predicted_spans
 from moderation.model.lexicon import category
 from moderation.threats import find_threats
-from tests.conftest import DATA_DIR, needs_data
+from tests.public_data import DATA_DIR
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_written_kinds_partition_the_abusive_comments() -> None:
     assert evalsets.ABUSIVE_KINDS["threats"][0] == "I know where you live and I'm coming for you."
 
 
-@needs_data
+@pytest.mark.data
 def test_public_sets_and_spans_are_measured(classifier: Classifier) -> None:
     measured = a.measure_attributes(classifier, DATA_DIR)
     names = {name: [row["set"] for row in entry["sets"]] for name, entry in measured["attributes"].items()}

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from moderation.model.classifier import DEFAULT_MODEL_PATH
+from tests.public_data import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_LINE = re.compile(r"^intake: ratio=(\d+\.\d+) floor_ratio=(\d+\.\d+) isso_ratio=(\d+\.\d+) "
@@ -89,11 +90,10 @@ def test_scoring_benchmark_smoke() -> None:
 
 
 @pytest.mark.data
-@pytest.mark.skipif(not (ROOT.parent / "shared" / "data").is_dir(), reason="needs ../shared/data")
 def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--sources", "stormfront", "--points", "0,60",
-         "--seeds", "1", "--order", "both", "--max-per-source", "300", "--cache", str(tmp_path),
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--data", str(DATA_DIR), "--sources", "stormfront",
+         "--points", "0,60", "--seeds", "1", "--order", "both", "--max-per-source", "300", "--cache", str(tmp_path),
          "--json", str(tmp_path / "curve.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
@@ -110,11 +110,11 @@ def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
 
 
 @pytest.mark.data
-@pytest.mark.skipif(not (ROOT.parent / "shared" / "data").is_dir(), reason="needs ../shared/data")
 def test_learning_curve_plays_the_written_news_comments_as_one_site(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--sources", "newsroom", "--points", "0,60",
-         "--seeds", "1", "--max-per-source", "200", "--cache", str(tmp_path), "--json", str(tmp_path / "curve.json")],
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--data", str(DATA_DIR), "--sources", "newsroom",
+         "--points", "0,60", "--seeds", "1", "--max-per-source", "200", "--cache", str(tmp_path),
+         "--json", str(tmp_path / "curve.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
@@ -124,10 +124,11 @@ def test_learning_curve_plays_the_written_news_comments_as_one_site(tmp_path: Pa
     assert [p.name for p in tmp_path.glob("base-without-newsroom-*.skops")]
 
 
+@pytest.mark.data
 def test_source_weights_benchmark_smoke() -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "source_weights.py"), "--readers", "1,2", "--seeds", "0",
-         "--max-per-source", "300"],
+        [sys.executable, str(ROOT / "bench" / "source_weights.py"), "--data", str(DATA_DIR), "--readers", "1,2",
+         "--seeds", "0", "--max-per-source", "300"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
@@ -137,10 +138,11 @@ def test_source_weights_benchmark_smoke() -> None:
                     lines[-1]), lines[-1]
 
 
+@pytest.mark.data
 def test_spam_head_benchmark_smoke() -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--variants", "gated,no-throwaway", "--seeds", "0",
-         "--loso", "--max-per-source", "300", "--hold", "0.7"],
+        [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--data", str(DATA_DIR), "--variants",
+         "gated,no-throwaway", "--seeds", "0", "--loso", "--max-per-source", "300", "--hold", "0.7"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
@@ -160,8 +162,10 @@ def test_spam_head_benchmark_refuses_an_unknown_variant() -> None:
     assert "unknown variant deeper; known: shipped, C=1" in done.stderr
 
 
+@pytest.mark.data
 def test_spam_head_benchmark_takes_a_sentence_encoders_vectors(tmp_path: Path) -> None:
-    bench = [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--seeds", "0", "--max-per-source", "200"]
+    bench = [sys.executable, str(ROOT / "bench" / "spam_head.py"), "--data", str(DATA_DIR), "--seeds", "0",
+             "--max-per-source", "200"]
     done = subprocess.run([*bench, "--texts-out", str(tmp_path / "texts.json")], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
@@ -179,6 +183,7 @@ def test_spam_head_benchmark_takes_a_sentence_encoders_vectors(tmp_path: Path) -
     assert f"short.npy holds 3 rows, not one per text ({len(texts)})" in done.stderr
 
 
+@pytest.mark.data
 def test_training_batch_benchmark_smoke(tmp_path: Path) -> None:
     # Two of the shipped reader comments (left out as already known) and a made-up spam and reader each.
     known = (ROOT / "moderation" / "model" / "readers" / "reader_comments_train.jsonl").read_text().splitlines()[:2]
@@ -191,7 +196,7 @@ def test_training_batch_benchmark_smoke(tmp_path: Path) -> None:
     (tmp_path / "spam.jsonl").write_text("\n".join(map(json.dumps, spam)) + "\n")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "training_batch.py"), str(tmp_path / "readers.jsonl"),
-         str(tmp_path / "spam.jsonl"), "--seeds", "0", "--max-per-source", "200"],
+         str(tmp_path / "spam.jsonl"), "--data", str(DATA_DIR), "--seeds", "0", "--max-per-source", "200"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]

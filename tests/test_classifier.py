@@ -34,12 +34,7 @@ from moderation.model.classifier import (
 from moderation.model.datasets import Example, clean_text, clean_tweet, detokenise, split_sentences
 from moderation.model.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE, category
 from moderation.model.signals import Author
-from tests.conftest import DATA_DIR as TRAINING_DATA
-
-DATA_DIR = TRAINING_DATA
-needs_training_data = pytest.mark.skipif(
-    not DATA_DIR.is_dir(), reason="needs ../shared/data (public training sets)"
-)
+from tests.public_data import DATA_DIR
 
 SPAM = "WIN a FREE iPhone!!! click http://bit.ly/x now"
 CIVIL = "Thanks for the thoughtful article, I learned a lot about the city budget."
@@ -168,7 +163,7 @@ def test_cleaning_removes_source_artefacts() -> None:
     assert detokenise("He said `` no '' , and it 's over .") == 'He said "no", and it\'s over.'
 
 
-@needs_training_data
+@pytest.mark.data
 def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None:
     from moderation.model.training import train_model
 
@@ -198,7 +193,7 @@ def test_training_on_a_sample_generalises_within_sources(tmp_path: Path) -> None
     assert model.score(INSULT).abuse > model.score(CIVIL).abuse
 
 
-@needs_training_data
+@pytest.mark.data
 def test_training_is_deterministic_given_the_seed() -> None:
     from moderation.model.datasets import load_all
     from moderation.model.training import fit_model, subsample
@@ -302,7 +297,6 @@ def test_fast_token_patterns_find_what_the_original_does_on_varied_texts() -> No
         assert _spans(_pattern_for(text), text) == _spans(_ORIGINAL_TOKEN, text)
 
 
-@needs_training_data
 @pytest.mark.data
 def test_fast_token_patterns_find_what_the_original_does_on_the_public_texts() -> None:
     from moderation.model.datasets import load_all

@@ -34,6 +34,7 @@ from moderation.intake import Scorer, assess
 from moderation.keys import Keys
 from moderation.policy import Assessment, Policy, Word
 from moderation.policy_store import PolicyStore
+from moderation_cli import main as cli
 from tests.conftest import serving
 
 SECRET = "ems_6a1f0c2d9b8e7f3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3"
@@ -475,3 +476,21 @@ def test_corals_serialisation_of_awkward_text_is_pythons(server: str) -> None:
     sent = send_as_coral(server, html=awkward, text=awkward)
     assert serialise(json.loads(sent["body"])).decode() == sent["body"]
     assert sent["status"] in (200, 204)
+
+
+def test_a_banned_coral_commenter_is_rejected_and_a_premoderated_one_held(
+    client: FlaskClient, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MODERATION_SECRET_KEY", "test-secret-key")  # the app's, so the keys match
+    author = coral_request(CIVIL)["author"]["id"]
+    cli(["authors", "premoderate", f"coral:{author}", "--reason", "new account, watch"])
+    held = answer(post(client, coral_request(CIVIL), SECRET))
+    assert held == {"actions": [], "status": "PREMOD"}  # Coral's own queue for premoderated users
+    cli(["authors", "ban", f"coral:{author}", "--reason", "abuse"])
+    assert answer(post(client, coral_request(CIVIL), SECRET)) == {"actions": [], "status": "REJECTED"}
+    # Coral's staff are still left alone, whatever their standing here.
+    assert post(client, coral_request(CIVIL, role="MODERATOR"), SECRET).status_code == 204
+    other = coral_request(CIVIL)
+    other["author"]["id"] = "another-user"
+    assert post(client, other, SECRET).status_code == 204

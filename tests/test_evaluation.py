@@ -15,7 +15,7 @@ from moderation.model.classifier import Classifier, Evidence, Scores
 from moderation.model.datasets import CIVIL_SPAN_FILES, SOURCE_FILES, SPAM_SOURCES
 from moderation.policy import Policy
 from moderation_cli import main
-from tests.conftest import DATA_DIR, needs_data
+from tests.public_data import DATA_DIR
 
 ROWS_PER_FILE = 120
 
@@ -141,7 +141,6 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.data
-@needs_data
 def test_evaluate_command_reports_every_part(small_data: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     labelled = tmp_path / "site.csv"

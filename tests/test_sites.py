@@ -55,7 +55,7 @@ def test_keyed_post_keeps_the_readers_origin_and_learns_the_true_status(
     assert record["site"] == "news-wp"
     # A reader posting the same text learns nothing: pending, no reasons.
     plain = client.post("/v1/comments", json=comment(body=SPAM, email="bo@example.com")).get_json()
-    assert plain["status"] == "pending" and set(plain) == {"id", "article_id", "status", "created_at"}
+    assert plain["status"] == "pending" and set(plain) == {"id", "article_id", "status", "created_at", "status_token"}
 
 
 def test_keyed_replay_of_an_idempotency_key_answers_the_same_true_status(

@@ -8,18 +8,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from redis import Redis
 
+from moderation.authors.standing import StandingChange, Standings
 from moderation.comments import NewComment, Origin, new_comment_id
 from moderation.keys import Keys
 from moderation.policy import Assessment, Decision, Reason
 from moderation.redis_server import free_port
 from moderation.store import CommentStore
 from moderation.webhooks import (
+    AUTHOR_PAYLOAD_FIELDS,
     GROUP,
     PAYLOAD_FIELDS,
     SIGNATURE_HEADER,
@@ -197,7 +200,8 @@ def test_subscriptions_add_list_remove_and_validation(redis: Redis) -> None:
     sub = add_subscription(redis, Keys(), "https://example.org/hook", ["comment.decided"])
     assert sub.secret.startswith("whsec_") and sub.events == ("comment.decided",)
     everything = add_subscription(redis, Keys(), "http://127.0.0.1:9/x")
-    assert set(everything.events) == {"comment.published", "comment.held", "comment.decided", "comment.reported"}
+    assert set(everything.events) == {"comment.published", "comment.held", "comment.decided", "comment.reported",
+                                      "author.standing_changed", "notice.decided", "appeal.decided"}
     assert [s.id for s in list_subscriptions(redis, Keys())] == [sub.id, everything.id]
     assert "secret" not in sub.public()
     for bad in ("ftp://example.org/x", "/relative", "https://", "javascript:alert(1)"):
@@ -468,3 +472,25 @@ def test_cli_add_list_deliveries_remove(
         _cli(["webhooks", "remove", sub_id])
     with pytest.raises(SystemExit):
         _cli(["webhooks", "add", "ftp://example.org/"])
+
+
+def test_a_standing_change_is_delivered_with_what_the_author_is_told(
+    store: CommentStore, redis: Redis, receiver: Receiver, start: Callable[..., Running]
+) -> None:
+    sub = add_subscription(redis, Keys(), receiver.url, ["author.standing_changed", "comment.decided"])
+    held = add(store, HELD)
+    start()
+    change = StandingChange("suspended", "abuse", datetime.now(UTC) + timedelta(days=7), "Take a week off.",
+                            reject_pending=True)
+    Standings(redis, Keys()).change("k1", "k1", change, "alice", reject_reason="abuse")
+    wait_for(lambda: len(receiver.requests) == 2)
+    by_type = {r.json["type"]: r for r in receiver.requests}
+    payload = by_type["author.standing_changed"].json
+    assert set(payload) <= set(AUTHOR_PAYLOAD_FIELDS)
+    assert (payload["author_key"], payload["state"], payload["previous_state"]) == ("k1", "suspended", "normal")
+    assert payload["message"] == "Take a week off." and payload["until"] and payload["rejected_pending"] == 1
+    assert verify_signature(sub.secret, by_type["author.standing_changed"].headers[SIGNATURE_HEADER],
+                            by_type["author.standing_changed"].body)
+    decided = by_type["comment.decided"].json
+    assert (decided["comment_id"], decided["status"], decided["reasons"]) == (held, "rejected", ["abuse"])
+    assert "Ann" not in str(payload) and "ann@example.com" not in str(payload)

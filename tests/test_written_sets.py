@@ -15,7 +15,8 @@ from moderation.model import written
 from moderation.model.datasets import clean_text, load_all
 from moderation.model.written import FIELDS, HAM, SETS, SPAM, WrittenComment
 from moderation.schemas import CommentIn
-from tests.conftest import DATA_DIR, ROOT, needs_data
+from tests.conftest import ROOT
+from tests.public_data import DATA_DIR
 
 FOLDER = ROOT / "moderation" / "model" / "written"
 MINIMUM = {SPAM: 220, HAM: 260}
@@ -125,7 +126,6 @@ def test_the_sets_ship_as_package_data() -> None:
     assert {f"{name}.jsonl" for name in SETS} <= shipped
 
 
-@needs_data
 @pytest.mark.data
 def test_no_body_is_in_the_training_data(sets: dict[str, list[WrittenComment]]) -> None:
     known = {normal_form(example.text) for example in load_all(DATA_DIR)}

@@ -3,11 +3,13 @@
 -- KEYS: comment, article_published, queue (unused when ARGV[7] is ''), author_comments,
 --       events, idempotency, parent comment, stats, author's copy of this text,
 --       authors of this text, index of all comments, the author's recent articles,
---       pending spam and abuse indexes, the indexes' marker (queue_scores.lua)
+--       pending spam and abuse indexes, the indexes' marker (queue_scores.lua), author, identity's aliases,
+--       the day's transparency counts
 -- ARGV: id, article_id, parent_id, idempotency fingerprint ('' = no key), idempotency ttl,
 --       status, queue name, audit entry (JSON object), stats fields (JSON array), events maxlen,
 --       duplicate window seconds, author key, created ms, comment fields (JSON array of field, value, ...),
---       burst window ms, spam, abuse
+--       burst window ms, spam, abuse, identity ('' when the author key is its own identity),
+--       transparency counts to add (JSON array)
 local id = ARGV[1]
 local fingerprint = ARGV[4]
 if fingerprint ~= '' then
@@ -50,6 +52,11 @@ redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[10], '*', 'comment_id', id, unpa
 for _, field in ipairs(cjson.decode(ARGV[9])) do
   redis.call('HINCRBY', KEYS[8], field, 1)
 end
+if ARGV[19] and ARGV[19] ~= '[]' then
+  for _, field in ipairs(cjson.decode(ARGV[19])) do
+    redis.call('HINCRBY', KEYS[18], field, 1)
+  end
+end
 -- Remember the text for the duplicate rules, and when the network data must be purged.
 local window = tonumber(ARGV[11])
 redis.call('SET', KEYS[9], id, 'EX', window)
@@ -60,6 +67,11 @@ local burst = tonumber(ARGV[15])
 redis.call('ZADD', KEYS[12], tonumber(ARGV[13]), ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', tonumber(ARGV[13]) - burst)
 redis.call('PEXPIRE', KEYS[12], burst)
+-- An address that normalises to another (a gmail alias) is tied to it, for its standing and record.
+if ARGV[18] and ARGV[18] ~= '' then
+  redis.call('HSET', KEYS[16], 'identity', ARGV[18])
+  redis.call('SADD', KEYS[17], ARGV[12])
+end
 if fingerprint ~= '' then
   redis.call('SET', KEYS[6], id .. '|' .. fingerprint, 'EX', tonumber(ARGV[5]))
 end

@@ -83,6 +83,60 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class PublicSet:
+    """A public source as its authors publish it: enough for someone without our copy to fetch and place it."""
+
+    source: str
+    title: str
+    citation: str
+    licence: str
+    url: str
+    # From what the authors publish to the files under the data folder (the loaders read only the columns named).
+    placing: str
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return SOURCE_FILES[self.source]
+
+    @property
+    def folder(self) -> str:
+        return self.files[0].split("/", 1)[0]
+
+
+PUBLIC_SETS: dict[str, PublicSet] = {entry.source: entry for entry in (
+    PublicSet("youtube", "YouTube Spam Collection v1", "Alberto, Lochter, Almeida: TubeSpam (ICMLA 2015); UCI ML "
+              "Repository 380", "CC BY 4.0", "https://archive.ics.uci.edu/dataset/380/youtube+spam+collection",
+              "four of the five CSV files in the published zip, unchanged (Youtube05-Shakira.csv is not used)"),
+    PublicSet("sms", "SMS Spam Collection v1", "Almeida, Gómez Hidalgo, Yamakami: Contributions to the study of SMS "
+              "spam filtering (DocEng 2011); UCI ML Repository 228", "free for research, cite the authors",
+              "https://archive.ics.uci.edu/dataset/228/sms+spam+collection",
+              "the file SMSSpamCollection from the published zip, unchanged (label TAB text, no header)"),
+    PublicSet("instagram", "ScamSpot Instagram comments rated scam or not", "ScamSpot (Stefan Erben, 2023), "
+              "ScamSpot/scamspot_ml-models `dataset/comments-rating.csv`", "MIT",
+              "https://github.com/ScamSpot/scamspot_ml-models",
+              "the repository's dataset/comments-rating.csv, unchanged (columns scam, msg)"),
+    PublicSet("wordpress", "a WordPress blog's spam folder, 2015-2017", "sidtuli/spam-analysis "
+              "`previous_ipython_version/data/spam_data.csv`", "WTFPL", "https://github.com/sidtuli/spam-analysis",
+              "the repository's spam_data.csv with its columns Author, Website, Email, Comment renamed author, "
+              "website, email, comment (our copy also drops the IP addresses and the grammar check)"),
+    PublicSet("davidson", "tweets labelled for hate speech and offensive language", "Davidson, Warmsley, Macy, "
+              "Weber: Automated Hate Speech Detection and the Problem of Offensive Language (ICWSM 2017)",
+              "MIT (repository); tweets under Twitter's terms",
+              "https://github.com/t-davidson/hate-speech-and-offensive-language",
+              "the repository's data/labeled_data.csv, unchanged (columns class, tweet)"),
+    PublicSet("stormfront", "Hate Speech Dataset from a White Supremacy Forum", "de Gibert, Pérez, García-Pablos, "
+              "Cuadros: Hate Speech Dataset from a White Supremacy Forum (ALW 2018)", "CC BY-SA 3.0 ES",
+              "https://github.com/Vicomtech/hate-speech-dataset",
+              "annotations_metadata.csv with a column text holding each row's all_files/<file_id>.txt "
+              "(columns label, text)"),
+    PublicSet("civil", "Civil Comments toxic spans (SemEval-2021 Task 5)", "Pavlopoulos et al.: SemEval-2021 Task 5: "
+              "Toxic Spans Detection; From the Detection of Toxic Spans in Online Discussions to the Analysis of "
+              "Toxic-to-Civil Transfer (ACL 2022)", "CC0", "https://github.com/ipavlopoulos/toxic_spans",
+              "the repository's tsd_train.csv and tsd_trial.csv, unchanged (columns spans, text)"),
+)}
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """One labelled comment; a label is None where its source does not judge it.
 
@@ -350,3 +404,24 @@ def load_all(data_dir: Path, sources: Iterable[str] = SOURCES) -> list[Example]:
 def source_files(data_dir: Path, sources: Iterable[str] = SOURCES) -> list[Path]:
     """Return the files the named sources are read from."""
     return [data_dir / name for source in sources for name in SOURCE_FILES[source]]
+
+
+def missing_sets(data_dir: Path, sources: Iterable[str] = SOURCES) -> list[PublicSet]:
+    """The public sets among sources with a file absent from data_dir (the sets shipped with the project never are)."""
+    return [PUBLIC_SETS[source] for source in sources
+            if source in PUBLIC_SETS and not all((data_dir / name).is_file() for name in SOURCE_FILES[source])]
+
+
+def describe_sets(sets: Iterable[PublicSet], data_dir: Path) -> list[str]:
+    """Lines naming each set, where its authors publish it, its licence and citation, and where its files go."""
+    lines: list[str] = []
+    for entry in sets:
+        names = [name.split("/", 1)[1] for name in entry.files]
+        lines += [
+            f"{entry.source}: {entry.title}; licence {entry.licence}",
+            f"  published at {entry.url}",
+            f"  cite: {entry.citation}",
+            f"  place: {data_dir / entry.folder}/" + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"),
+            f"         {entry.placing}",
+        ]
+    return lines

@@ -40,6 +40,7 @@ from moderation.model.classifier import (
 )
 from moderation.model.datasets import (
     ABUSE_SOURCES,
+    PUBLIC_SETS,
     SOURCES,
     SPAM_SOURCES,
     Example,
@@ -651,35 +652,27 @@ def model_card(metadata: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     rows = metadata["rows"]
-    data_rows = {
-        "youtube": ("spam 1/0; ham is abuse 0", "CC BY 4.0",
-                    "Alberto, Lochter, Almeida: TubeSpam (ICMLA 2015); UCI ML Repository 380"),
-        "sms": ("spam 1/0; ham is abuse 0", "free for research, cite the authors",
-                "Almeida, Gómez Hidalgo, Yamakami: Contributions to the study of SMS spam filtering "
-                "(DocEng 2011); UCI ML Repository 228"),
-        "davidson": ("hate or offensive = abuse 1, neither = 0; spam 0", "MIT (repository); tweets under "
-                     "Twitter's terms", "Davidson, Warmsley, Macy, Weber: Automated Hate Speech Detection "
-                     "and the Problem of Offensive Language (ICWSM 2017)"),
-        "stormfront": ("hate 1, noHate 0 (relation, idk/skip dropped); spam 0", "CC BY-SA 3.0 ES",
-                       "de Gibert, Pérez, García-Pablos, Cuadros: Hate Speech Dataset from a White "
-                       "Supremacy Forum (ALW 2018)"),
-        "civil": ("sentences of `semeval2021/tsd_train.csv` comments: 1 if a rater-agreed toxic span falls in "
-                  "it, else 0; comments without spans and every `tsd_trial.csv` comment left out; spam 0", "CC0",
-                  "Pavlopoulos et al.: SemEval-2021 Task 5: Toxic Spans Detection; From the Detection of "
-                  "Toxic Spans in Online Discussions to the Analysis of Toxic-to-Civil Transfer (ACL 2022)"),
-        "instagram": ("scam 1/0 is spam; abuse not judged; duplicate texts merged", "MIT",
-                      "ScamSpot (Stefan Erben, 2023), ScamSpot/scamspot_ml-models `dataset/comments-rating.csv`"),
-        "wordpress": ("all spam, with author name, website and email as the form sent them; abuse not judged",
-                      "WTFPL", "sidtuli/spam-analysis `previous_ipython_version/data/spam_data.csv`"),
-        "sitespam": ("spam of the kinds news sites get, with name, email and website: spam 1, abuse not judged "
-                     "(`moderation/model/sitespam`, written for this project; never evaluated on)",
-                     "written for this project", "–"),
-        "readers": ("legitimate reader comments with name, email and website: spam 0, abuse 0 "
-                    "(`moderation/model/readers`, written for this project; never evaluated on)",
-                    "written for this project", "–"),
+    labels_used = {
+        "youtube": "spam 1/0; ham is abuse 0",
+        "sms": "spam 1/0; ham is abuse 0",
+        "davidson": "hate or offensive = abuse 1, neither = 0; spam 0",
+        "stormfront": "hate 1, noHate 0 (relation, idk/skip dropped); spam 0",
+        "civil": "sentences of `semeval2021/tsd_train.csv` comments: 1 if a rater-agreed toxic span falls in it, "
+                 "else 0; comments without spans and every `tsd_trial.csv` comment left out; spam 0",
+        "instagram": "scam 1/0 is spam; abuse not judged; duplicate texts merged",
+        "wordpress": "all spam, with author name, website and email as the form sent them; abuse not judged",
+        "sitespam": "spam of the kinds news sites get, with name, email and website: spam 1, abuse not judged "
+                    "(`moderation/model/sitespam`, written for this project; never evaluated on)",
+        "readers": "legitimate reader comments with name, email and website: spam 0, abuse 0 "
+                   "(`moderation/model/readers`, written for this project; never evaluated on)",
     }
     for source, entry in rows.items():
-        used, licence, citation = data_rows.get(source, ("as given by the caller", "the site's own", "–"))
+        # Licence and citation of a public set come from its definition, which `moderation train` also names.
+        public = PUBLIC_SETS.get(source)
+        used = labels_used.get(source, "as given by the caller")
+        licence, citation = ((public.licence, public.citation) if public
+                             else ("written for this project", "–") if source in labels_used
+                             else ("the site's own", "–"))
         counts = (f"{entry['rows']} ({entry['spam']} spam, {entry['abusive']} abusive, "
                   f"{entry['not_abusive']} not abusive)")
         lines.append(f"| {source} | {counts} | {used} | {licence} | {citation} |")

@@ -11,8 +11,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -21,6 +23,8 @@ from redis import Redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from api import create_app
+from moderation.authors.standing import StandingChange
+from moderation.comments import author_key
 from moderation.intake import Scorer
 from moderation.keys import Keys
 from moderation.policy_store import PolicyStore
@@ -244,3 +248,42 @@ def test_embed_js_is_the_widget_script_served_for_other_origins(service: Server)
     again = client.get("/embed.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     assert "innerHTML" not in response.get_data(as_text=True)  # reader text is never parsed as HTML
+
+
+def test_a_suspended_reader_is_told_the_sites_message_and_the_end_date(
+    new_page: Callable[..., Page], site: Site, service: Server, store: CommentStore, screenshots: Path,
+) -> None:
+    published(service, store, name="Kim", email="kim@example.com", body="A first, civil comment.")
+    until = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    change = StandingChange("suspended", "abuse", until, "Take a week off, Kim: see our rules at /rules.")
+    identity = author_key(b"test-secret-key", "kim@example.com")
+    service.app.extensions["moderation"].standings.change(identity, identity, change, "alice")
+
+    page = new_page()
+    page.goto(site(STORY))
+    form = page.locator("#comments form")
+    expect(page.locator("#comments")).to_have_attribute("data-loaded", "true")
+    form.get_by_label("Comment", exact=True).fill("I am back, and angrier.")
+    form.get_by_label("Name", exact=True).fill("Kim")
+    form.get_by_label("Email", exact=True).fill("Kim@Example.com")
+    form.get_by_role("button", name="Post comment").click()
+    status = page.locator("#comments").get_by_role("status")
+    expect(status).to_contain_text("You cannot comment here until")
+    expect(status).to_contain_text("Take a week off, Kim: see our rules at /rules.")
+    page.screenshot(path=screenshots / "17-embed-suspended-reader.png", full_page=True)
+    assert store.queue_page("pending", None, 10)[0] == []
+
+    # Without JavaScript the page the form returns to carries the same, for the site's page to show.
+    plain = new_page(javascript=False)
+    plain.goto(site(STORY))
+    fallback = plain.locator("#comments form")
+    fallback.get_by_label("Comment").fill("Posted with scripts off.")
+    fallback.get_by_label("Name").fill("Kim")
+    fallback.get_by_label("Email (never shown)").fill("kim@example.com")
+    with plain.expect_navigation():
+        fallback.get_by_role("button", name="Post comment").click()
+    query = parse_qs(urlsplit(plain.url).query)
+    assert query["comment_status"] == ["refused"]
+    assert query["refused_message"] == ["Take a week off, Kim: see our rules at /rules."]
+    assert query["refused_until"][0].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert store.queue_page("pending", None, 10)[0] == []

@@ -218,7 +218,7 @@ def test_filters_and_author_history(
     expect(page.locator("article.item").first.locator(".reason-new_author")).to_contain_text("New author")
 
     page.locator("article.item").first.get_by_role("link", name=re.compile("2 comments, 0 approved")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Author history")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Author: Gus")
     expect(page.locator("article.item")).to_have_count(2)
     expect(page.locator("article.item .facts dd").first).to_have_text("gus@example.com")
 

@@ -1,5 +1,6 @@
 // Keyboard for the moderation console. Every action is a plain form that works without this file:
-// j/k move, a approves, r rejects (then 1-5 picks the reason), x selects, o opens the history, ? helps.
+// j/k move, a approves, r rejects (then 1-5 picks the reason), x selects, o opens the history, u the author's
+// page, b the confirmation of "ban the author and reject all their pending comments" (admins), ? helps.
 (function () {
   "use strict";
 
@@ -7,6 +8,7 @@
   var help = document.getElementById("keys-help");
   var helpOpen = document.getElementById("keys-help-open");
   var helpClose = document.getElementById("keys-help-close");
+  var banAuthor = document.getElementById("ban-author");
   var current = -1;
   var busy = false;
 
@@ -48,6 +50,11 @@
       item.focus({ preventScroll: true });
       item.scrollIntoView({ block: "nearest" });
     }
+  }
+
+  function go(item, attribute) {
+    var target = item ? item.getAttribute(attribute) : null;
+    if (target) window.location.assign(target);
   }
 
   function currentItem() {
@@ -133,7 +140,15 @@
         }
         break;
       case "o":
-        if (item && item.getAttribute("data-history")) window.location.assign(item.getAttribute("data-history"));
+        go(item, "data-history");
+        break;
+      case "u":
+        go(item, "data-author");
+        break;
+      case "b":
+        // A page asks to confirm: never a dialog, and nothing changes until its button is pressed.
+        if (item) go(item, "data-ban");
+        else if (banAuthor) window.location.assign(banAuthor.href);
         break;
       case "?":
         toggleHelp();

@@ -61,11 +61,18 @@
     }
   }
 
+  // What a banned or suspended reader is told: the end date, if any, and the site's own message.
+  function refusalText(until, message) {
+    var text = until ? "You cannot comment here until " + displayTime(until) + "." : "You can no longer comment here.";
+    return message ? text + " " + message : text;
+  }
+
   // This page's address for a plain form post to come back to, without an earlier receipt.
   function pageUrl() {
     var url = new URL(window.location.href);
-    url.searchParams.delete("comment_status");
-    url.searchParams.delete("comment_id");
+    ["comment_status", "comment_id", "refused_until", "refused_message"].forEach(function (name) {
+      url.searchParams.delete(name);
+    });
     url.hash = "";
     return url.href;
   }
@@ -186,7 +193,11 @@
   Widget.prototype.showReceiptFromUrl = function () {
     var params = new URLSearchParams(window.location.search);
     var status = params.get("comment_status");
-    if (status && MESSAGES[status]) this.say(MESSAGES[status], status);
+    if (status === "refused") {
+      this.say(refusalText(params.get("refused_until"), params.get("refused_message")), "error");
+    } else if (status && MESSAGES[status]) {
+      this.say(MESSAGES[status], status);
+    }
   };
 
   Widget.prototype.url = function (path) {
@@ -365,6 +376,8 @@
           self.say("Please check the form: " + (rest.length ? rest.join("; ") : "see the marked fields."), "error");
         } else if (result.status === 429) {
           self.say("You are posting too fast. Please wait a minute and try again.", "error");
+        } else if (result.status === 403 && result.body.type === "author-suspended") {
+          self.say(refusalText(result.body.until, result.body.message), "error");
         } else if (result.status === 403) {
           self.say("Comments are closed on this article.", "error");
         } else {

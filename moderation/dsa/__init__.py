@@ -1,0 +1,1 @@
+"""The EU Digital Services Act's parts: statements of reasons, notices, appeals, transparency."""
