@@ -39,6 +39,7 @@ from api import (
     public,
     review,
     service,
+    sites,
 )
 from api.inputs import ArticleIdConverter
 from api.services import Services
@@ -228,7 +229,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     problems.register(app)
     for blueprint in (public.bp, review.bp, authors.bp, dsa.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
-                      akismet.bp):
+                      akismet.bp, sites.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)
     if app.config["ENV"] != "production":

@@ -127,6 +127,34 @@ def _coral() -> dict[str, Any]:
     }
 
 
+SITE_KEY = {"name": "X-Api-Key", "in": "header", "required": False, "schema": {"type": "string"}, "description": (
+    "A key from `moderation api-keys`: a site's server (the WordPress plugin). On POST /v1/comments it allows the "
+    "fields `ip`, `user_agent` and `referer` (the reader's; refused with 422 without a key) and answers the true "
+    "status with `reasons` and `scores`; on a decision it stands for a moderator's token, with X-Acting-User")}
+ACTING_USER = {"name": "X-Acting-User", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "With X-Api-Key: the site's user who decided (recorded as `wordpress:<login>@<key>`)"}
+
+
+def sites_paths() -> dict[str, Any]:
+    """A site's privacy requests by email (its key, or an admin's token)."""
+    email_body = {"required": True, "content": {"application/json": {"schema": _ref(s.AuthorEmailIn)}}}
+    auth = {"401": _problem("No valid key or token"), "403": _problem("A token without the admin role")}
+    return {
+        "/v1/authors/exports": {"post": {
+            "summary": "An author's comments with their personal data, by email (100 a page)",
+            "parameters": [SITE_KEY, {"name": "cursor", "in": "query", "required": False,
+                                      "schema": {"type": "string", "pattern": s.COMMENT_ID_PATTERN}}],
+            "requestBody": email_body,
+            "responses": {"200": _json(s.AuthorExport), **_ERRORS, **auth},
+        }},
+        "/v1/authors/erasures": {"post": {
+            "summary": "Erase an author's name, email and network data everywhere, by email, keeping decisions",
+            "parameters": [SITE_KEY], "requestBody": email_body,
+            "responses": {"200": _json(s.ErasureResult), **_ERRORS, **auth},
+        }},
+    }
+
+
 def build() -> dict[str, Any]:
     """The whole description, as served at /openapi.json."""
     comment_id = _path("comment_id", s.COMMENT_ID_PATTERN)
@@ -143,8 +171,9 @@ def build() -> dict[str, Any]:
             {"201": _json(s.CommentReceipt, "Accepted"), "303": {"description": "Back to `return_to`"}},
             body=s.CommentIn, form=True,
             params=[{"name": "Idempotency-Key", "in": "header", "required": False,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
-            extra_errors={"403": {"description": "The article is closed, or (type `author-suspended`) the author is "
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}, SITE_KEY],
+            extra_errors={"401": _problem("X-Api-Key is not a live key"),
+                          "403": {"description": "The article is closed, or (type `author-suspended`) the author is "
                                                  "banned or suspended: nothing was stored", "content": {
                                                      "application/problem+json": {"schema": _ref(s.AuthorRefusal)}}},
                           "409": _problem("Key reused"),
@@ -154,6 +183,7 @@ def build() -> dict[str, Any]:
                                           "answer carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` for "
                                           "the limit nearest to refusing the poster")},
         )},
+        **sites_paths(),
         "/v1/articles/{article_id}/comments": {"get": _op(
             "An article's published comments, oldest first", {"200": _json(s.CommentPage)},
             params=[article_id, cursor, limit], extra_errors={"404": _problem("No such article")},
@@ -189,7 +219,7 @@ def build() -> dict[str, Any]:
         )},
         "/v1/review/{comment_id}/decision": {"post": _op(
             "Approve or reject one comment", {"200": _json(s.DecisionResult)}, body=s.DecisionIn,
-            secured=True, params=[comment_id],
+            secured=True, params=[comment_id, SITE_KEY, ACTING_USER],
             extra_errors={**not_found, "409": _problem("Another decision came first; `current` is the state")},
         )},
         "/v1/review/decisions": {"post": _op(
@@ -318,7 +348,7 @@ def build() -> dict[str, Any]:
         s.ArticleModeIn, s.ArticleModeView, s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
         VerifyKeyFields, s.AuthorRefusal, s.NoticeIn, s.NoticeReceipt, s.NoticeView, s.NoticeDecisionIn, s.AppealIn,
         s.AppealReceipt, s.AppealView, s.AppealDecisionIn, s.CommentStatus, s.TransparencyReport, s.AuthorsPage,
-        s.StandingIn, s.StandingResult, s.NoteIn, s.NoteView,
+        s.StandingIn, s.StandingResult, s.NoteIn, s.NoteView, s.AuthorEmailIn, s.AuthorExport,
     ]
     return {
         "openapi": "3.1.0",

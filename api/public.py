@@ -13,6 +13,7 @@ from api.inputs import is_form, parse, query_int, raw_input
 from api.limits import client_ip, limited, limiter, posting_headers, reporting_limits
 from api.problems import ProblemError, invalid
 from api.services import services
+from api.sites import keyed_receipt, site_fields, site_key, take_origin
 from api.views import public_comment, review_items
 from moderation.authors.standing import Standing
 from moderation.comments import Origin
@@ -112,6 +113,9 @@ def post_comment() -> Any:
     data = raw_input(allow_form=True)
     form_post = is_form()
     aliases = _form_aliases(data) if form_post else {}
+    # Only a keyed request (a site's server) costs the key's lookup; a reader's post goes on as it was.
+    site = site_key()
+    reader_origin = take_origin(data, site)
     # The posting limits count every post, per IP address and per email (intake counts a valid one
     # in its own round trip; an invalid one is counted here, so a flood of them is refused too).
     ip = ip_identity(request.remote_addr or "")
@@ -130,13 +134,16 @@ def post_comment() -> Any:
     key = environ.get("HTTP_IDEMPOTENCY_KEY")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise ProblemError(400, "Bad Request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters.")
-    origin = Origin(
+    origin = reader_origin or Origin(
         ip=request.remote_addr or "",
         user_agent=environ.get("HTTP_USER_AGENT", "")[:500],
         referer=environ.get("HTTP_REFERER", "")[:1000],
     )
+    if reader_origin is not None and reader_origin.ip:
+        ip = ip_identity(reader_origin.ip)  # the site's server posts for many readers: limit each reader
     try:
-        receipt = services().intake.submit(comment, origin, key, identities=(ip, email_identity(comment.email)))
+        receipt = services().intake.submit(comment, origin, key, identities=(ip, email_identity(comment.email)),
+                                           also_store=site_fields(site))
     except RateLimited as refused:
         raise _too_many(refused.state) from None
     except ArticleClosed:
@@ -162,10 +169,9 @@ def post_comment() -> Any:
         response = redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
         response.headers.update(posting_headers(receipt.limit))
         return response
-    response = jsonify(
-        id=receipt.id, article_id=receipt.article_id, status=receipt.status, created_at=receipt.created_at,
-        status_token=status_token(services().intake.secret, receipt.id),
-    )
+    answer = {"id": receipt.id, "article_id": receipt.article_id, "status": receipt.status,
+              "created_at": receipt.created_at, "status_token": status_token(services().intake.secret, receipt.id)}
+    response = jsonify(answer | keyed_receipt(receipt) if site is not None else answer)
     response.status_code = 201
     response.headers["Location"] = f"/v1/comments/{receipt.id}"
     response.headers.update(posting_headers(receipt.limit))

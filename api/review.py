@@ -11,6 +11,7 @@ from api.auth import require
 from api.inputs import article_query, parse, query_int, raw_input
 from api.problems import ProblemError, invalid, problem
 from api.services import services
+from api.sites import moderator_or_site
 from api.views import review_items
 from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.schemas import (
@@ -98,6 +99,7 @@ def _decide(comment_id: str, decision: DecisionIn) -> dict[str, Any]:
 
 
 @bp.post("/<comment_id>/decision")
+@moderator_or_site
 @require("moderator")
 def decide(comment_id: str) -> Response:
     decision = parse(DecisionIn, raw_input())

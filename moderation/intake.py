@@ -97,6 +97,9 @@ class Receipt:
     decision: str = ""
     reasons: tuple[str, ...] = ()
     scoring_seconds: float = 0.0
+    # The model's scores, for a keyed caller (a site's server) that shows them to its moderators.
+    spam: float | None = None
+    abuse: float | None = None
     # The posting limit nearest to refusing this poster (None without limits), for the answer's headers.
     limit: LimitState | None = None
 
@@ -142,12 +145,12 @@ class Intake:
         return self.limits.state(list(replies))
 
     def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None,
-               identities: tuple[str, ...] = ()) -> Receipt:
+               identities: tuple[str, ...] = (), also_store: dict[str, str] | None = None) -> Receipt:
         """Score, decide and store one comment; the same idempotency key gives the same receipt.
 
         `identities` (the poster's IP address and email, see moderation.rate_limits) are counted
         against the posting limits in the same round trip as the reads; over one, RateLimited is
-        raised and nothing is stored.
+        raised and nothing is stored. `also_store` is kept on the comment as they are (the site that sent it).
         """
         key = author_key(self.secret, comment.email)
         identity = identity_key(self.secret, comment.email)
@@ -253,7 +256,7 @@ class Intake:
             text_fingerprint=fingerprint,
             duplicate_window=policy.duplicate_window_seconds,
             burst_window=policy.burst_window_seconds,
-            extra=shadow,
+            extra={**shadow, **(also_store or {})},
             identity=identity,
         )
         self._forget_old()
@@ -268,6 +271,8 @@ class Intake:
             reasons=decision.codes,
             scoring_seconds=scoring_seconds,
             limit=limit,
+            spam=assessment.spam,
+            abuse=assessment.abuse,
         )
 
     def _earlier(self, seen: str | None, idempotency_key: str, fingerprint: str) -> Receipt | None:
@@ -287,4 +292,8 @@ class Intake:
             poster_status(record.get("status", "pending")),
             record.get("created_at", ""),
             duplicate,
+            decision=record.get("status", "pending"),
+            reasons=tuple(code for code in record.get("reason_codes", "").split(",") if code),
+            spam=float(record["spam"]) if record.get("spam") else None,
+            abuse=float(record["abuse"]) if record.get("abuse") else None,
         )

@@ -446,10 +446,28 @@ class CommentReceipt(BaseModel):
 
     id: str
     article_id: str
-    status: PosterStatus
+    status: PosterStatus | Literal["rejected"] = Field(
+        description="`rejected` only for a request with X-Api-Key (a site's server); a reader sees `pending`")
     created_at: str
     status_token: str = Field(description="The author's token for GET /v1/comments/<id>/status and appeals; "
                               "keep it with the page, never show it to others")
+    reasons: list[str] | None = Field(default=None, description="Only for a request with X-Api-Key")
+    scores: dict[str, float] | None = Field(default=None, description="`spam`, `abuse`; only with X-Api-Key")
+
+
+class AuthorEmailIn(BaseModel):
+    """An author, named by the email their comments carry (a site's privacy request)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    email: Email
+
+
+class AuthorExport(BaseModel):
+    """An author's comments with every personal field, for a privacy export."""
+
+    author_key: str
+    comments: list[dict[str, str | None]]
+    next_cursor: str | None
 
 
 class PublicComment(BaseModel):

@@ -86,12 +86,15 @@ def model() -> Scorer:
 
 
 class PrivacyCheckingClient(FlaskClient):
-    """Fails the test if any response to an anonymous request contains an email address."""
+    """Fails the test if any response to an anonymous request contains an email address.
+
+    A request with a moderator's token or a site's key (its own server, which has the emails) is not anonymous.
+    """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         response = super().open(*args, **kwargs)
         headers = kwargs.get("headers") or {}
-        if "Authorization" not in headers:
+        if "Authorization" not in headers and "X-Api-Key" not in headers:
             text = response.get_data(as_text=True) + " " + str(response.headers.get("Location", ""))
             leaked = EMAIL.findall(text)
             assert not leaked, f"public response leaks {leaked}: {text[:300]}"
