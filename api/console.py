@@ -37,6 +37,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from api.authors import change_standing
+from api.dsa import apply_appeal_decision, apply_notice_decision, transparency_csv, transparency_report
+from api.inputs import parse
 from api.learning_curve import plot as learning_plot
 from api.limits import client_ip, limiter
 from api.problems import ProblemError
@@ -45,11 +47,22 @@ from api.views import author_summary, review_items
 from moderation import learn as learning
 from moderation.authors.notes import TooManyNotes
 from moderation.authors.standing import ADMIN_STATES
+from moderation.dsa.appeals import Appellant
+from moderation.dsa.statement import statement_for
 from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.model import signals
 from moderation.moderators import Moderator
 from moderation.registry import ModelRegistry, UnknownModel
-from moderation.schemas import DecisionIn, NoteIn, RejectReason, StandingIn, article_id_or_none, is_comment_id
+from moderation.schemas import (
+    AppealDecisionIn,
+    DecisionIn,
+    NoteIn,
+    NoticeDecisionIn,
+    RejectReason,
+    StandingIn,
+    article_id_or_none,
+    is_comment_id,
+)
 from moderation.store import UNCERTAIN_CURSOR, Conflict, NotFound
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -113,6 +126,28 @@ QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejec
 CLAIMABLE = SCORED_QUEUES
 SORT_LABELS = {"arrival": "Oldest first", "uncertain": "Nearest the threshold first"}
 CONFLICT_DECIDED = "Another moderator decided this comment first."
+# The notice categories of DSA Art. 16 notices (NoticeIn's), as moderators read them.
+CATEGORY_LABELS = {
+    "illegal_or_harmful_speech": "Illegal or harmful speech",
+    "violence": "Violence",
+    "data_protection_and_privacy_violations": "Data protection and privacy",
+    "child_sexual_abuse_material": "Child sexual abuse material",
+}
+
+
+def category_label(code: str) -> str:
+    return CATEGORY_LABELS.get(code) or code.replace("_", " ").capitalize()
+
+
+LEGALITY_LABELS = {
+    "illegal": "Illegal content",
+    "incompatible_with_terms": "Incompatible with the site's terms",
+    "neither": "Neither",
+}
+NOTICE_ACTIONS = {"remove": "Remove the comment", "keep": "Keep the comment"}
+OUTCOME_LABELS = {"upheld": "Upheld: the decision stands", "reversed": "Reversed: the decision is undone"}
+# The comment history's DSA events, in words (the others read well as their codes).
+EVENT_LABELS = {"notice": "notice received", "notice_decided": "notice decided"}
 
 
 @bp.record_once
@@ -205,6 +240,9 @@ def _template_globals() -> dict[str, Any]:
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
         "standing_labels": STANDING_LABELS,
         "moderator": g.get("moderator"),
+        "dsa_counts": _dsa_counts() if g.get("moderator") else {},
+        # A rejection may name one of the policy's terms as its ground (DSA Art. 17(3)(e)).
+        "policy_terms": services().policies.current(1.0).terms if g.get("moderator") else (),
         # The comment a conflict message is about, shown once with a link to where it stands now.
         "conflict_on": session.pop("conflict_on", None) if g.get("moderator") else None,
     }
@@ -362,6 +400,16 @@ def _items(records: list[dict[str, str]]) -> list[dict[str, Any]]:
 def _counts() -> dict[str, int]:
     queues: dict[str, int] = services().store.stats()["queues"]
     return queues
+
+
+def _dsa_counts() -> dict[str, int]:
+    """Open notices and appeals, for the top bar."""
+    s = services()
+    pipe = s.redis.pipeline(transaction=False)
+    for name in ("notices", "appeals"):
+        pipe.zcard(s.store.keys.queue(name))
+    notices, appeals = pipe.execute()
+    return {"notices": int(notices), "appeals": int(appeals)}
 
 
 def _batch_ids() -> list[str]:
@@ -525,12 +573,16 @@ def _conflict_message(comment_id: str, why: str) -> str:
 
 
 def _apply(comment_id: str, decision: DecisionIn) -> tuple[str, str]:
-    """Decide one comment through the store: ("done" | "conflict" | "missing", message for the moderator)."""
+    """Decide one comment through the store: ("done" | "conflict" | "missing" | "invalid", message)."""
     store = services().store
+    policy = services().policies.current(1.0)
+    ground = decision.ground if decision.action == "reject" else None
+    if ground is not None and policy.term(ground) is None:
+        return "invalid", "That ground is not one of the policy's terms; nothing was changed."
     try:
         decided = store.decide(
             comment_id, g.moderator.name, decision.action, decision.reason, decision.note, decision.version,
-            policy=services().policies.current(1.0),
+            policy=policy, ground=ground,
         )
     except NotFound:
         return "missing", "That comment no longer exists."
@@ -538,6 +590,9 @@ def _apply(comment_id: str, decision: DecisionIn) -> tuple[str, str]:
         return "conflict", _conflict_message(comment_id, conflict.why)
     record = store.get(decided.id) or {}
     verb = "Approved" if decision.action == "approve" else f"Rejected ({REJECT_LABELS.get(decision.reason or '')})"
+    term = policy.term(ground)
+    if term is not None:
+        verb += f" under “{term.title}”"
     return "done", f"{verb}: “{_excerpt(record.get('body', ''))}” by {record.get('name', '')}."
 
 
@@ -545,6 +600,7 @@ def _decision_from_form(version: str | None) -> DecisionIn | str:
     data: dict[str, Any] = {"action": request.form.get("action", "")}
     if data["action"] == "reject":
         data["reason"] = request.form.get("reason") or None
+        data["ground"] = request.form.get("ground") or None
     if request.form.get("note", "").strip():
         data["note"] = request.form["note"]
     if version:
@@ -581,6 +637,8 @@ def decide(comment_id: str) -> Any:
     outcome, message = _apply(comment_id, decision)
     if outcome == "done":
         flash(message, "success")
+    elif outcome == "invalid":
+        flash(message, "error")
     else:
         flash(message, "conflict")
         if outcome == "conflict":
@@ -607,6 +665,9 @@ def decide_many() -> Any:
         if not is_comment_id(comment_id):
             continue
         outcome, message = _apply(comment_id, decision)
+        if outcome == "invalid":
+            flash(message, "error")
+            return redirect(back, 303)
         if outcome == "done":
             done += 1
         else:
@@ -631,7 +692,7 @@ def _event_rows(comment_id: str) -> list[dict[str, Any]]:
             expires = datetime.fromtimestamp(int(details.pop("lease_expires_ms")) / 1000, UTC)
             details["lease until"] = expires.strftime("%H:%M:%S UTC")
         rows.append({
-            "event": fields.get("event", ""),
+            "event": EVENT_LABELS.get(fields.get("event", ""), fields.get("event", "")),
             "actor": fields.get("actor", ""),
             "at": fields.get("at", ""),
             "at_display": when(fields.get("at")),
@@ -648,9 +709,12 @@ def comment(comment_id: str) -> Any:
         abort(404, "No comment with this id.")
     parent = store.get(record["parent_id"]) if record.get("parent_id") else None
     items = _items([record] + ([parent] if parent else []))
+    statement = statement_for(record, services().policies.current(1.0))
     return render_template(
         "console/comment.html",
         item=items[0],
+        statement=_statement_view(statement.as_dict()) if statement else None,
+        appeals=_appeals_of(record),
         parent=items[1] if parent else None,
         events=_event_rows(comment_id),
         counts=_counts(),
@@ -903,6 +967,177 @@ def delete_note(author_key: str, note_id: str) -> Any:
     else:
         flash("That note was already deleted.", "info")
     return redirect(url_for("console.author", author_key=author_key) + "#notes", 303)
+
+
+# -- the Digital Services Act: notices, appeals, statements, transparency -----------------------------
+
+
+def _statement_view(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement of reasons (as the author reads it) with its times in words."""
+    appeal = statement["redress"]["appeal"]
+    return {**statement, "decided_display": when(statement.get("decided_at")),
+            "until_display": when(appeal.get("until")),
+            "category_label": category_label(statement["category"])}
+
+
+def _appeals_of(record: dict[str, str]) -> list[dict[str, Any]]:
+    """The appeals on this comment's decisions: its author's, and its notice's notifier's."""
+    appeals = services().appeals
+    found = [appeals.of(record["id"], Appellant("author"))]
+    if record.get("notice_id"):
+        found.append(appeals.of(record["id"], Appellant("notifier", record["notice_id"])))
+    return [{**appeal, "created_display": when(appeal.get("created_at")),
+             "decided_display": when(appeal.get("decided_at"))} for appeal in found if appeal]
+
+
+def _comment_view(comment_id: str, records: dict[str, dict[str, str]]) -> dict[str, Any] | None:
+    """The compact comment a notice or appeal is about (its history page has the rest)."""
+    record = records.get(comment_id)
+    if record is None:
+        return None
+    return {"id": comment_id, "name": record.get("name", ""), "email": record.get("email", ""),
+            "body": record.get("body", ""), "status": record.get("status", ""),
+            "article_id": record.get("article_id", ""), "created_display": when(record.get("created_at")),
+            "decided_by": record.get("decided_by", ""), "decision": record.get("decision", "")}
+
+
+def _comments_of(items: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    ids = list(dict.fromkeys(item.get("comment_id", "") for item in items if item.get("comment_id")))
+    return {record["id"]: record for record in services().store.get_many(ids) if record}
+
+
+def _cursor() -> str | None:
+    cursor = request.args.get("cursor") or None
+    return cursor if cursor and len(cursor) <= 32 and cursor.isalnum() else None
+
+
+def _problem_message(problem: ProblemError) -> str:
+    """What a refused decision tells the moderator: each wrong field, else the problem's detail."""
+    if problem.errors:
+        return "Nothing was changed: " + "; ".join(f"{e.field} {e.detail}" for e in problem.errors) + "."
+    return problem.detail or problem.title
+
+
+@bp.get("/notices")
+def notices() -> Any:
+    """Open notices of illegal content (DSA Art. 16), trusted flaggers' first."""
+    cursor = _cursor()
+    found, more = services().notices.page(cursor, PAGE_SIZE)
+    records = _comments_of(found)
+    items = [{**notice, "created_display": when(notice.get("created_at")),
+              "category_label": category_label(notice.get("category", "")),
+              "comment": _comment_view(notice.get("comment_id", ""), records)} for notice in found]
+    return render_template(
+        "console/notices.html",
+        view="notices",
+        items=items,
+        legality_labels=LEGALITY_LABELS,
+        notice_actions=NOTICE_ACTIONS,
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+        next_url=url_for("console.notices", cursor=more) if more else None,
+        first_url=url_for("console.notices") if cursor else None,
+    )
+
+
+@bp.post("/notices/<notice_id>/decision")
+def decide_notice(notice_id: str) -> Any:
+    back = url_for("console.notices")
+    form = request.form
+    legality = form.get("legality", "")
+    ground = {"illegal": form.get("law", ""), "incompatible_with_terms": form.get("term", "")}.get(legality, "")
+    data: dict[str, Any] = {"legality": legality, "explanation": form.get("explanation", ""),
+                            "action": form.get("action", "")}
+    if ground.strip():
+        data["ground"] = ground
+    try:
+        decided = apply_notice_decision(notice_id[:64], parse(NoticeDecisionIn, data))
+    except ProblemError as problem:
+        if problem.status == 409:
+            current = problem.extra.get("current") or {}
+            flash(f"{problem.detail} {current.get('decided_by') or 'Someone'} found it "
+                  f"{LEGALITY_LABELS.get(current.get('legality') or '', 'decided').lower()} and chose to "
+                  f"{current.get('action') or 'act'}; nothing was changed.", "conflict")
+        else:
+            flash(_problem_message(problem), "error")
+        return redirect(back + f"#n-{notice_id[:64]}", 303)
+    verb = "removed" if decided.get("action") == "remove" else "kept"
+    flash(f"Notice decided: {LEGALITY_LABELS.get(decided.get('legality') or '', '').lower()}; the comment is "
+          f"{verb}.", "success")
+    return redirect(back, 303)
+
+
+@bp.get("/appeals")
+def appeals() -> Any:
+    """Open appeals against decisions (DSA Art. 20), oldest first."""
+    cursor = _cursor()
+    found, more = services().appeals.page(cursor, PAGE_SIZE)
+    records = _comments_of(found)
+    notices_store = services().notices
+    items = []
+    for appeal in found:
+        notice = notices_store.get(appeal.get("notice_id", "")) if appeal.get("notice_id") else None
+        items.append({
+            **appeal,
+            "created_display": when(appeal.get("created_at")),
+            "notice": notice,
+            "comment": _comment_view(appeal.get("comment_id", ""), records),
+            # Art. 20(6): not the person who made the decision; the server refuses it anyway (403).
+            "own": appeal.get("original_by") == g.moderator.name,
+        })
+    return render_template(
+        "console/appeals.html",
+        view="appeals",
+        items=items,
+        outcome_labels=OUTCOME_LABELS,
+        legality_labels=LEGALITY_LABELS,
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+        next_url=url_for("console.appeals", cursor=more) if more else None,
+        first_url=url_for("console.appeals") if cursor else None,
+    )
+
+
+@bp.post("/appeals/<appeal_id>/decision")
+def decide_appeal(appeal_id: str) -> Any:
+    back = url_for("console.appeals")
+    data = {"outcome": request.form.get("outcome", ""), "explanation": request.form.get("explanation", "")}
+    try:
+        decided = apply_appeal_decision(appeal_id[:64], parse(AppealDecisionIn, data))
+    except ProblemError as problem:
+        if problem.status == 409:
+            current = problem.extra.get("current") or {}
+            flash(f"{problem.detail} {current.get('decided_by') or 'Someone'} {current.get('outcome') or 'decided'} "
+                  "it; nothing was changed.", "conflict")
+        else:
+            flash(_problem_message(problem), "error")
+        return redirect(back + f"#a-{appeal_id[:64]}", 303)
+    done = "the decision stands" if decided.get("outcome") == "upheld" else "the decision is undone"
+    flash(f"Appeal {decided.get('outcome')}: {done}.", "success")
+    return redirect(back, 303)
+
+
+@bp.get("/transparency")
+def transparency() -> Any:
+    """The transparency report's counts (DSA Art. 15, 24) for admins, and the same as CSV."""
+    if not g.moderator.is_admin:
+        abort(403, "The transparency report is for admins.")
+    try:
+        found = transparency_report()
+    except ProblemError as problem:
+        abort(422, _problem_message(problem))
+    if request.args.get("format") == "csv":
+        return transparency_csv(found)
+    return render_template(
+        "console/transparency.html",
+        view="transparency",
+        report=found,
+        category_label=category_label,
+        legality_labels=LEGALITY_LABELS,
+        csv_url=url_for("console.transparency", **{"from": found["from"], "to": found["to"], "format": "csv"}),
+        counts=_counts(),
+        batch_count=len(_batch_ids()),
+    )
 
 
 # -- the model (admins) ----------------------------------------------------------------------------

@@ -111,7 +111,12 @@ def _remove(comment_id: str, reason: str, note: str, ground: str | None) -> None
 @bp.post("/review/notices/<notice_id>/decision")
 @require("moderator")
 def decide_notice(notice_id: str) -> Response:
-    decision = parse(NoticeDecisionIn, raw_input())
+    return jsonify(apply_notice_decision(notice_id, parse(NoticeDecisionIn, raw_input())))
+
+
+def apply_notice_decision(notice_id: str, decision: NoticeDecisionIn) -> dict[str, Any]:
+    """Decide a notice as g.moderator, removing its comment if so decided; the notice as it stands after.
+    ProblemError (404, 409 with `current`, 422) as the API answers; the console shows its detail."""
     policy = services().policies.current(1.0)
     if decision.legality == "incompatible_with_terms" and policy.term(decision.ground) is None:
         raise _bad("ground", "is not the code of one of the policy's terms")
@@ -129,7 +134,7 @@ def decide_notice(notice_id: str) -> Response:
     if decision.action == "remove":
         ground = decision.ground if decision.legality == "incompatible_with_terms" else None
         _remove(comment_id, _reject_reason(notice.get("category", "")), decision.explanation, ground)
-    return jsonify(public_notice(notice))
+    return public_notice(notice)
 
 
 # -- the author's view and statement of reasons (Art. 17) -------------------------------------------
@@ -196,7 +201,12 @@ def file_appeal(comment_id: str) -> tuple[Response, int]:
 @bp.post("/review/appeals/<appeal_id>/decision")
 @require("moderator")
 def decide_appeal(appeal_id: str) -> Response:
-    decision = parse(AppealDecisionIn, raw_input())
+    return jsonify(apply_appeal_decision(appeal_id, parse(AppealDecisionIn, raw_input())))
+
+
+def apply_appeal_decision(appeal_id: str, decision: AppealDecisionIn) -> dict[str, Any]:
+    """Decide an appeal as g.moderator, undoing the decision if reversed; the appeal as it stands after.
+    ProblemError (404, 403 for the original decider, 409 with `current`) as the API answers."""
     appeals = services().appeals
     try:
         appeal = appeals.decide(appeal_id, g.moderator.name, decision.outcome, decision.explanation)
@@ -210,7 +220,7 @@ def decide_appeal(appeal_id: str) -> Response:
             "current": public_appeal(appeals.get(appeal_id) or {})}) from None
     if decision.outcome == "reversed":
         _reverse(appeal, decision.explanation)
-    return jsonify(public_appeal(appeals.get(appeal_id) or {}))
+    return public_appeal(appeals.get(appeal_id) or {})
 
 
 def _reverse(appeal: dict[str, str], explanation: str) -> None:
@@ -250,24 +260,33 @@ def _day(name: str, default: date) -> date:
             FieldError(field=name, pointer=f"?{name}", detail="must be a date, such as 2026-01-31")]) from None
 
 
-@bp.get("/review/transparency")
-@require("admin")
-def transparency() -> Response:
+def transparency_report() -> dict[str, Any]:
+    """The report for ?from= and ?to= (this year so far by default); 422 for a bad or too long range."""
     today = datetime.now(UTC).date()
     start, end = _day("from", today.replace(month=1, day=1)), _day("to", today)
     if end < start or (end - start).days >= MAX_DAYS:
         raise ProblemError(422, "Unprocessable Content", "The request has invalid fields; see errors.", errors=[
             FieldError(field="to", pointer="?to", detail=f"must be on or after from, and at most {MAX_DAYS} days on")])
     s = services()
-    found = report(s.redis, s.store.keys, start, end)
+    return report(s.redis, s.store.keys, start, end)
+
+
+def transparency_csv(found: dict[str, Any]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "value"])
+    writer.writerows(rows(found))
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="transparency-{found["from"]}-{found["to"]}.csv"'
+    return response
+
+
+@bp.get("/review/transparency")
+@require("admin")
+def transparency() -> Response:
+    found = transparency_report()
     if request.args.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["measure", "value"])
-        writer.writerows(rows(found))
-        response = Response(out.getvalue(), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="transparency-{start}-{end}.csv"'
-        return response
+        return transparency_csv(found)
     return jsonify(found)
 
 
