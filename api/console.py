@@ -145,6 +145,8 @@ LEGALITY_LABELS = {
     "neither": "Neither",
 }
 NOTICE_ACTIONS = {"remove": "Remove the comment", "keep": "Keep the comment"}
+# What an appealed decision was (Appeals' original_decision).
+DECISION_LABELS = {"reject": "Rejected", "remove": "Removed", "keep": "Kept"}
 OUTCOME_LABELS = {"upheld": "Upheld: the decision stands", "reversed": "Reversed: the decision is undone"}
 # The comment history's DSA events, in words (the others read well as their codes).
 EVENT_LABELS = {"notice": "notice received", "notice_decided": "notice decided"}
@@ -688,6 +690,12 @@ def _event_rows(comment_id: str) -> list[dict[str, Any]]:
     rows = []
     for fields in services().store.history(comment_id):
         details = {k: v for k, v in fields.items() if k not in ("event", "actor", "at") and v != ""}
+        if fields.get("event", "").startswith("notice"):
+            # A notice's codes in the words the notices page uses.
+            if "legality" in details:
+                details["legality"] = LEGALITY_LABELS.get(details["legality"], details["legality"])
+            if "category" in details:
+                details["category"] = category_label(details["category"])
         if "lease_expires_ms" in details:
             expires = datetime.fromtimestamp(int(details.pop("lease_expires_ms")) / 1000, UTC)
             details["lease until"] = expires.strftime("%H:%M:%S UTC")
@@ -1090,6 +1098,7 @@ def appeals() -> Any:
         view="appeals",
         items=items,
         outcome_labels=OUTCOME_LABELS,
+        decision_labels=DECISION_LABELS,
         legality_labels=LEGALITY_LABELS,
         counts=_counts(),
         batch_count=len(_batch_ids()),

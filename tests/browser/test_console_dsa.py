@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 
+from moderation.api_keys import ApiKeys
+from moderation.keys import Keys
 from moderation.moderators import Moderators
 from moderation.store import CommentStore
 
@@ -162,7 +165,22 @@ def test_a_notice_is_decided_in_the_console_once(app: Flask, tokens: dict[str, s
 
     history = alice.get(f"/console/comments/{comment['id']}").get_data(as_text=True)
     assert "notice received" in history and "notice decided" in history
+    assert "legality</span> Incompatible with the site&#39;s terms" in history
+    assert "Illegal or harmful speech" in history
     assert "after a notice of illegal content" in history and "Hostile to other readers." in history
+
+
+@pytest.mark.usefixtures("terms")
+def test_trusted_flaggers_notices_come_first(app: Flask, tokens: dict[str, str], redis: Redis) -> None:
+    first = notice_on(app, post(app)["id"])
+    key = ApiKeys(redis, Keys()).add("hate-aid")
+    trusted = app.test_client().post(f"/v1/comments/{post(app, 'Another view on the budget.')['id']}/notices",
+                                     json=NOTICE, headers={"X-Api-Key": key})
+    assert trusted.get_json()["trusted_flagger"] is True
+    alice, _ = client_of(app, tokens["alice"])
+    page = alice.get("/console/notices").get_data(as_text=True)
+    assert page.index(trusted.get_json()["notice_id"]) < page.index(first["notice_id"])
+    assert "Trusted flagger: hate-aid" in page
 
 
 @pytest.mark.usefixtures("terms")
@@ -199,7 +217,7 @@ def test_an_appeal_is_decided_by_another_moderator(app: Flask, tokens: dict[str,
     page = alice.get("/console/appeals").get_data(as_text=True)
     assert HOSTILE not in page and "I quoted it to criticise it. &lt;script&gt;" in page
     assert "You made the original decision" in page and "<fieldset disabled" in page
-    assert "reject by alice" in page
+    assert "Rejected by alice" in page
     refused = alice.post(f"/console/appeals/{appeal_id}/decision", data={
         "csrf_token": csrf, "outcome": "upheld", "explanation": "I stand by it."})
     assert refused.status_code == 303

@@ -1,0 +1,103 @@
+"""The Digital Services Act in a real browser: a notice filed through the API is decided in the console,
+the comment's page shows the author's statement of reasons, the author appeals with their status token,
+and another moderator reverses the decision, which publishes the comment again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from moderation.moderators import Moderators
+from moderation.store import CommentStore
+
+from .support import ARTICLE, Server, SignIn
+
+TERMS = {"terms": [{"code": "civility", "title": "Be civil to other readers",
+                    "url": "https://news.example/rules#civility"}],
+         "reason_terms": {"abuse": "civility"}, "hold_new_authors": False}
+BODY = "The councillors who voted for this should be chased out of town, every last one of them."
+
+
+def test_a_notice_decided_then_reversed_on_appeal(
+    new_page: Callable[..., Page], server: Server, tokens: dict[str, str], moderators: Moderators, sign_in: SignIn,
+    store: CommentStore, screenshots: Path,
+) -> None:
+    api = server.app.test_client()
+    root = moderators.add("root", "admin")
+    assert api.patch("/v1/policy", json=TERMS, headers={"Authorization": f"Bearer {root}"}).status_code == 200
+    posted = api.post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann", "email": "ann@example.com",
+                                            "body": BODY})
+    assert posted.status_code == 201 and posted.get_json()["status"] == "published", posted.get_json()
+    comment = posted.get_json()
+    filed = api.post(f"/v1/comments/{comment['id']}/notices", json={
+        "explanation": "This calls for violence against the town's elected councillors.",
+        "category": "violence", "notifier_name": "Nora Notifier", "notifier_email": "nora@example.org",
+        "good_faith": True})
+    assert filed.status_code == 201, filed.get_json()
+
+    alice = new_page()
+    sign_in(alice, tokens["alice"], "/console/notices")
+    expect(alice.get_by_role("heading", level=1)).to_contain_text("Notices")
+    expect(alice.get_by_role("link", name="Notices")).to_contain_text("1")
+    notice = alice.locator("article.dsa-item")
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("Nora Notifier")
+    expect(notice).to_contain_text("chased out of town")
+    notice.get_by_label("Incompatible with the site's terms").check()
+    notice.get_by_label("Term broken").select_option("civility")
+    notice.get_by_label("Explanation").fill(
+        "Calling for councillors to be chased out of town breaks our civility rule.")
+    notice.get_by_label("Remove the comment").check()
+    alice.screenshot(path=screenshots / "40-notices-queue.png", full_page=True)
+    notice.get_by_role("button", name="Decide").click()
+    expect(alice.locator(".flash-success")).to_contain_text("Notice decided")
+    expect(alice.locator("p.empty")).to_have_text("No open notices.")
+    alice.screenshot(path=screenshots / "41-notice-decided.png")
+    assert (store.get(comment["id"]) or {})["status"] == "rejected"
+
+    alice.goto(server(f"/console/comments/{comment['id']}"))
+    statement = alice.locator("section.statement")
+    expect(statement).to_contain_text("Removed after publication")
+    expect(statement).to_contain_text("after a notice of illegal content")
+    expect(statement.get_by_role("link", name="Be civil to other readers")).to_have_attribute(
+        "href", "https://news.example/rules#civility")
+    expect(statement).to_contain_text("A free appeal until")
+    expect(alice.locator("table.audit")).to_contain_text("notice decided")
+    alice.screenshot(path=screenshots / "42-comment-statement.png", full_page=True)
+
+    appealed = api.post(f"/v1/comments/{comment['id']}/appeals?token={comment['status_token']}",
+                        json={"text": "I was angry, but I meant voted out at the next election, not violence."})
+    assert appealed.status_code == 201, appealed.get_json()
+
+    alice.goto(server("/console/appeals"))
+    appeal = alice.locator("article.dsa-item")
+    expect(appeal).to_contain_text("You made the original decision")
+    expect(appeal.get_by_role("button", name="Decide")).to_be_disabled()
+    alice.screenshot(path=screenshots / "43-appeal-own-decision.png", full_page=True)
+
+    bob = new_page()
+    sign_in(bob, tokens["bob"], "/console/appeals")
+    appeal = bob.locator("article.dsa-item")
+    expect(appeal).to_contain_text("Rejected by alice")
+    expect(appeal).to_contain_text("not violence")
+    appeal.get_by_label("Reversed").check()
+    appeal.get_by_label("Explanation").fill("Read as a call to vote them out, it breaks no rule.")
+    bob.screenshot(path=screenshots / "44-appeal-queue.png", full_page=True)
+    appeal.get_by_role("button", name="Decide").click()
+    expect(bob.locator(".flash-success")).to_contain_text("Appeal reversed")
+
+    bob.goto(server(f"/console/comments/{comment['id']}"))
+    expect(bob.locator("article.item .status")).to_have_text("published")
+    expect(bob.locator("section.statement")).to_have_count(0)
+    expect(bob.locator("section.appeals")).to_contain_text("Reversed by bob")
+    bob.screenshot(path=screenshots / "45-comment-reversed.png", full_page=True)
+    listed = api.get(f"/v1/articles/{ARTICLE}/comments").get_json()["comments"]
+    assert [c["id"] for c in listed] == [comment["id"]]
+
+    admin = new_page()
+    sign_in(admin, root, "/console/transparency")
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Transparency report")
+    expect(admin.locator("#t-appeal-totals")).to_contain_text("Reversed")
+    admin.screenshot(path=screenshots / "46-transparency.png", full_page=True)
