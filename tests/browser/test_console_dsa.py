@@ -247,6 +247,31 @@ def test_an_appeal_is_decided_by_another_moderator(app: Flask, tokens: dict[str,
     assert "Reversed by bob" in history
 
 
+@pytest.mark.usefixtures("terms")
+def test_a_notifier_appeals_a_comment_kept(app: Flask, tokens: dict[str, str], store: CommentStore) -> None:
+    comment = post(app)
+    notice = notice_on(app, comment["id"])
+    alice, csrf = client_of(app, tokens["alice"])
+    alice.post(f"/console/notices/{notice['notice_id']}/decision", data={
+        "csrf_token": csrf, "legality": "neither", "explanation": "Robust, not illegal.", "action": "keep"})
+    assert (store.get(comment["id"]) or {})["status"] == "published"
+    appealed = app.test_client().post(f"/v1/comments/{comment['id']}/appeals?token={notice['notice_token']}",
+                                      json={"text": "It is plainly incitement."})
+    assert appealed.status_code == 201, appealed.get_json()
+
+    bob, bob_csrf = client_of(app, tokens["bob"])
+    page = " ".join(bob.get("/console/appeals").get_data(as_text=True).split())
+    assert "The notifier appeals against keeping the comment" in page
+    assert "the notifier, Nora &lt;b&gt;Notifier&lt;/b&gt; &lt;nora@example.org&gt;" in page
+    assert "Kept by alice (Neither: Robust, not illegal.)" in page
+    bob.post(f"/console/appeals/{appealed.get_json()['appeal_id']}/decision", data={
+        "csrf_token": bob_csrf, "outcome": "reversed", "explanation": "It incites hatred; it goes."})
+    record = store.get(comment["id"]) or {}
+    assert record["status"] == "rejected" and record["decided_by"] == "bob"
+    history = bob.get(f"/console/comments/{comment['id']}").get_data(as_text=True)
+    assert "Statement of reasons" in history and "The notifier appealed" in history
+
+
 # -- transparency -------------------------------------------------------------------------------
 
 
