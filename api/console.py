@@ -242,12 +242,21 @@ def _template_globals() -> dict[str, Any]:
         "reject_reasons": [(code, REJECT_LABELS[code]) for code in REJECT_REASONS],
         "standing_labels": STANDING_LABELS,
         "moderator": g.get("moderator"),
-        "dsa_counts": _dsa_counts() if g.get("moderator") else {},
-        # A rejection may name one of the policy's terms as its ground (DSA Art. 17(3)(e)).
-        "policy_terms": services().policies.current(1.0).terms if g.get("moderator") else (),
+        **_dsa_globals(),
         # The comment a conflict message is about, shown once with a link to where it stands now.
         "conflict_on": session.pop("conflict_on", None) if g.get("moderator") else None,
     }
+
+
+def _dsa_globals() -> dict[str, Any]:
+    """The top bar's open notices and appeals, and the terms a rejection may name as its ground (DSA Art.
+    17(3)(e)); none when Redis is down, so that the page saying so still renders."""
+    if not g.get("moderator"):
+        return {"dsa_counts": {}, "policy_terms": ()}
+    try:
+        return {"dsa_counts": _dsa_counts(), "policy_terms": services().policies.current(1.0).terms}
+    except (RedisConnectionError, RedisTimeoutError):
+        return {"dsa_counts": {}, "policy_terms": ()}
 
 
 def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:

@@ -11,7 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from api import console as console_module
 from moderation.api_keys import ApiKeys
 from moderation.keys import Keys
 from moderation.moderators import Moderators
@@ -297,6 +299,18 @@ def test_the_transparency_page_is_for_admins(app: Flask, tokens: dict[str, str])
     assert "notices.received,1" in answer.get_data(as_text=True)
     assert root.get("/console/transparency?from=2026-02-01&to=2026-01-01").status_code == 422
     assert root.get("/console/transparency?from=yesterday").status_code == 422
+
+
+def test_the_top_bar_does_without_its_counts_when_redis_fails(app: Flask, tokens: dict[str, str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    alice, _ = client_of(app, tokens["alice"])
+
+    def down() -> dict[str, int]:
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(console_module, "_dsa_counts", down)
+    page = alice.get("/console/").get_data(as_text=True)
+    assert re.search(r'href="/console/notices"\s*>Notices\s*</a>', page)  # the link, without its count
 
 
 def test_the_pages_need_a_session(app: Flask) -> None:
