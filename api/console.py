@@ -126,19 +126,12 @@ QUEUE_LABELS = {"pending": "Pending", "reported": "Reported", "rejected": "Rejec
 CLAIMABLE = SCORED_QUEUES
 SORT_LABELS = {"arrival": "Oldest first", "uncertain": "Nearest the threshold first"}
 CONFLICT_DECIDED = "Another moderator decided this comment first."
-# The notice categories of DSA Art. 16 notices (NoticeIn's), as moderators read them.
+# The notice categories (NoticeIn's, the Transparency Database's) whose codes do not read well as words.
 CATEGORY_LABELS = {
-    "illegal_or_harmful_speech": "Illegal or harmful speech",
-    "violence": "Violence",
-    "data_protection_and_privacy_violations": "Data protection and privacy",
-    "child_sexual_abuse_material": "Child sexual abuse material",
+    "data_protection_and_privacy_violations": "Data protection and privacy violations",
+    "other_violation_tc": "Other breach of the terms",
+    "not_specified_notice": "Not specified",
 }
-
-
-def category_label(code: str) -> str:
-    return CATEGORY_LABELS.get(code) or code.replace("_", " ").capitalize()
-
-
 LEGALITY_LABELS = {
     "illegal": "Illegal content",
     "incompatible_with_terms": "Incompatible with the site's terms",
@@ -150,6 +143,10 @@ DECISION_LABELS = {"reject": "Rejected", "remove": "Removed", "keep": "Kept"}
 OUTCOME_LABELS = {"upheld": "Upheld: the decision stands", "reversed": "Reversed: the decision is undone"}
 # The comment history's DSA events, in words (the others read well as their codes).
 EVENT_LABELS = {"notice": "notice received", "notice_decided": "notice decided"}
+
+
+def category_label(code: str) -> str:
+    return CATEGORY_LABELS.get(code) or code.replace("_", " ").capitalize()
 
 
 @bp.record_once
@@ -625,6 +622,8 @@ def _decision_from_form(version: str | None) -> DecisionIn | str:
         fields = {str(e["loc"][0]) if e["loc"] else "" for e in error.errors()}
         if "reason" in fields:
             return "Choose a reason to reject."
+        if "ground" in fields:
+            return "That ground is not one of the policy's terms; nothing was changed."
         return "Choose approve or reject."
 
 
