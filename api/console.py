@@ -1074,6 +1074,8 @@ def decide_notice(notice_id: str) -> Any:
             flash(f"{problem.detail} {current.get('decided_by') or 'Someone'} found it "
                   f"{LEGALITY_LABELS.get(current.get('legality') or '', 'decided').lower()} and chose to "
                   f"{current.get('action') or 'act'}; nothing was changed.", "conflict")
+            if is_comment_id(current.get("comment_id") or ""):
+                session["conflict_on"] = current["comment_id"]
         else:
             flash(_problem_message(problem), "error")
         return redirect(back + f"#n-{notice_id[:64]}", 303)
@@ -1126,6 +1128,8 @@ def decide_appeal(appeal_id: str) -> Any:
             current = problem.extra.get("current") or {}
             flash(f"{problem.detail} {current.get('decided_by') or 'Someone'} {current.get('outcome') or 'decided'} "
                   "it; nothing was changed.", "conflict")
+            if is_comment_id(current.get("comment_id") or ""):
+                session["conflict_on"] = current["comment_id"]
         else:
             flash(_problem_message(problem), "error")
         return redirect(back + f"#a-{appeal_id[:64]}", 303)

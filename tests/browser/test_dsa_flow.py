@@ -101,3 +101,39 @@ def test_a_notice_decided_then_reversed_on_appeal(
     expect(admin.get_by_role("heading", level=1)).to_have_text("Transparency report")
     expect(admin.locator("#t-appeal-totals")).to_contain_text("Reversed")
     admin.screenshot(path=screenshots / "46-transparency.png", full_page=True)
+
+
+def test_a_notice_decided_first_elsewhere_changes_nothing(
+    new_page: Callable[..., Page], server: Server, tokens: dict[str, str], moderators: Moderators, sign_in: SignIn,
+    store: CommentStore, screenshots: Path,
+) -> None:
+    api = server.app.test_client()
+    root = moderators.add("root", "admin")
+    assert api.patch("/v1/policy", json=TERMS, headers={"Authorization": f"Bearer {root}"}).status_code == 200
+    comment = api.post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann", "email": "ann@example.com",
+                                             "body": BODY}).get_json()
+    api.post(f"/v1/comments/{comment['id']}/notices", json={
+        "explanation": "A call to violence.", "category": "violence", "notifier_name": "Nora Notifier",
+        "notifier_email": "nora@example.org", "good_faith": True})
+    # Both without JavaScript: the forms are plain HTML.
+    alice, bob = new_page(javascript=False), new_page(javascript=False)
+    sign_in(alice, tokens["alice"], "/console/notices")
+    sign_in(bob, tokens["bob"], "/console/notices")
+    for page, legality, action in ((alice, "Illegal content", "Remove the comment"),
+                                   (bob, "Neither", "Keep the comment")):
+        notice = page.locator("article.dsa-item")
+        notice.get_by_role("radio", name=legality).check()
+        notice.get_by_label("Law broken").fill("Section 241 of the Criminal Code")
+        notice.get_by_label("Explanation").fill(f"{legality}, as I read it.")
+        notice.get_by_label(action).check()
+    alice.get_by_role("button", name="Decide").click()
+    expect(alice.locator(".flash-success")).to_contain_text("the comment is removed")
+    bob.get_by_role("button", name="Decide").click()
+    conflict = bob.locator(".flash-conflict")
+    expect(conflict).to_contain_text(
+        "Another moderator decided this notice first. alice found it illegal content and chose to remove; "
+        "nothing was changed.")
+    expect(conflict.get_by_role("link", name="See where it stands now")).to_have_attribute(
+        "href", f"/console/comments/{comment['id']}")
+    bob.screenshot(path=screenshots / "47-notice-conflict.png")
+    assert (store.get(comment["id"]) or {})["status"] == "rejected"
