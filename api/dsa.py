@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from api.limits import client_ip, limited, limiter, reporting_limits
 from api.problems import ProblemError
 from api.services import services
 from api.views import review_items
+from moderation.authors.standing import StandingChange, StandingConflict
 from moderation.dsa import appeals as appeal_store
 from moderation.dsa import notices as notice_store
 from moderation.dsa.appeals import Appellant, public_appeal
@@ -30,7 +32,7 @@ from moderation.schemas import (
     NoticeIn,
     is_comment_id,
 )
-from moderation.store import Conflict, NotFound
+from moderation.store import Conflict, NotFound, history_events
 
 bp = Blueprint("dsa", __name__, url_prefix="/v1")
 
@@ -223,6 +225,23 @@ def apply_appeal_decision(appeal_id: str, decision: AppealDecisionIn) -> dict[st
     return public_appeal(appeals.get(appeal_id) or {})
 
 
+def _lift_standing(record: dict[str, str], appeal: dict[str, str], explanation: str) -> None:
+    """A comment rejected in the step that suspended or banned its author: reversing it lifts that standing too,
+    unless a moderator has set another since (Art. 20(4): the decision is reversed, all of it)."""
+    set_with = [event for event in history_events(record.get("history")) if event.get("standing")]
+    if not set_with:
+        return
+    s = services()
+    key = record.get("author_key", "")
+    identity = s.standings.identity_of(key)
+    standing = s.standings.read(identity, s.policies.current(1.0))
+    if standing.automatic or standing.state != set_with[-1]["standing"] or standing.set_at != set_with[-1].get("at"):
+        return
+    change = StandingChange("normal", reason=f"appeal {appeal.get('id', '')} reversed", note=explanation)
+    with contextlib.suppress(StandingConflict):  # changed meanwhile: the newer standing stands
+        s.standings.change(identity, key, change, g.moderator.name)
+
+
 def _reverse(appeal: dict[str, str], explanation: str) -> None:
     """Undo the appealed decision: the author's rejected comment is published, a notifier's kept one removed."""
     store = services().store
@@ -233,6 +252,7 @@ def _reverse(appeal: dict[str, str], explanation: str) -> None:
             try:
                 store.decide(comment_id, g.moderator.name, "approve", None, explanation,
                              int(current.get("version", 0)), policy=services().policies.current(1.0))
+                _lift_standing(current, appeal, explanation)
                 return
             except Conflict:
                 continue

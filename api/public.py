@@ -17,7 +17,7 @@ from api.sites import keyed_receipt, site_fields, site_key, take_origin
 from api.views import public_comment, review_items
 from moderation.authors.standing import Standing
 from moderation.comments import Origin
-from moderation.dsa.statement import status_token
+from moderation.dsa.statement import standing_statement, status_token
 from moderation.intake import ArticleClosed, AuthorRefused
 from moderation.rate_limits import LimitState, RateLimited, email_identity, ip_identity
 from moderation.schemas import CommentIn, FieldError, ReportIn, article_id_or_none, is_comment_id
@@ -91,6 +91,7 @@ def _refusal(standing: Standing) -> ProblemError:
         detail = "You can no longer comment here."
     return ProblemError(403, "Forbidden", detail, extra={
         "type": "author-suspended", "state": standing.state, "until": standing.until, "message": standing.message,
+        "statement": standing_statement(standing, services().policies.current(1.0)),
     })
 
 

@@ -781,6 +781,8 @@ class AuthorRefusal(Problem):
     state: Literal["suspended", "banned"]
     until: str | None = Field(description="When a suspension ends; null for a ban")
     message: str | None = Field(description="The site's message to the author")
+    statement: dict[str, Any] | None = Field(default=None, description="The statement of reasons for the "
+                                             "suspension or ban (DSA Art. 17(1)(d))")
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -207,3 +207,28 @@ def test_a_moderators_rejection_names_its_ground(client: FlaskClient, moderator:
     assert table["actions.by_moderators.other"] == "1" and table["measure"] == "value"
     bad_range = client.get("/v1/review/transparency?from=2026-02-01&to=2026-01-01", headers=admin)
     assert bad_range.status_code == 422
+
+
+def test_a_ban_states_its_reasons_and_a_reversed_appeal_lifts_it(
+    client: FlaskClient, moderator: dict[str, str], other_moderator: dict[str, str], admin: dict[str, str]
+) -> None:
+    client.patch("/v1/policy", json={"hold_new_authors": True}, headers=admin)
+    held = post(client, "A first comment from a new reader.", email="kim@example.com")
+    item = client.get(f"/v1/comments/{held['id']}", headers=moderator).get_json()
+    banned = client.put(f"/v1/review/authors/{item['author']['author_key']}/standing", headers=admin, json={
+        "state": "banned", "reason": "abuse", "message": "Repeated insults.", "reject_pending": True})
+    assert banned.status_code == 200 and banned.get_json()["rejected_pending"] == 1
+    refused = client.post("/v1/comments", json={"article_id": "budget", "name": "Kim", "email": "kim@example.com",
+                                                "body": "Let me back in."})
+    statement = refused.get_json()["statement"]
+    assert statement["restriction"] == "account_termination" and statement["automated_decision"] == "not_automated"
+    assert statement["ground"]["code"] == "civility" and statement["ground"]["explanation"] == "Repeated insults."
+    appeal = client.post(f"/v1/comments/{held['id']}/appeals?token={held['status_token']}",
+                         json={"text": "That was my brother on my laptop."}).get_json()
+    decided = client.post(f"/v1/review/appeals/{appeal['appeal_id']}/decision", headers=other_moderator,
+                          json={"outcome": "reversed", "explanation": "The account's other comments are civil."})
+    assert decided.status_code == 200
+    author = client.get(f"/v1/review/authors/{item['author']['author_key']}", headers=moderator).get_json()
+    assert author["standing"]["state"] == "normal" and author["standing_history"][-1]["state"] == "normal"
+    assert client.post("/v1/comments", json={"article_id": "budget", "name": "Kim", "email": "kim@example.com",
+                                             "body": "Thank you for looking again."}).status_code == 201

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from moderation.authors.standing import Standing
 from moderation.policy import Policy
 
 # Rejected as spam: exempt from statements of reasons (Art. 17(2), "deceptive high-volume commercial content").
@@ -113,7 +114,6 @@ def statement_for(record: dict[str, str], policy: Policy) -> Statement | None:
     if record.get("notice_legality") == "illegal":
         ground = Ground("illegal_content", "law", record.get("notice_ground") or "", None,
                         record.get("notice_explanation") or "")
-        category = record.get("notice_category") or category
     else:
         term = policy.term(record.get("decision_ground")) or policy.term_for(reason)
         explanation = record.get("notice_explanation") or f"The comment contains {described}."
@@ -121,6 +121,8 @@ def statement_for(record: dict[str, str], policy: Policy) -> Statement | None:
             ground = Ground("incompatible_with_terms", term.code, term.title, term.url, explanation)
         else:
             ground = Ground("incompatible_with_terms", reason, f"The site's rules on {described}", None, explanation)
+    # A removal on a notice falls under the category the notifier named (the Database counts it so).
+    category = record.get("notice_category") or category if notice else category
     detected = (not human) or any(code in AUTOMATED_FINDINGS for code in codes)
     decided_at = record.get("decided_at") or record.get("created_at", "")
     if notice:
@@ -150,3 +152,36 @@ def statement_for(record: dict[str, str], policy: Policy) -> Statement | None:
             "judicial": "the courts of your Member State",
         },
     )
+
+
+def standing_statement(standing: Standing, policy: Policy) -> dict[str, Any] | None:
+    """The statement of reasons for a suspension or ban (Art. 17(1)(d)), as a refused post is answered with it.
+
+    The standing's `reason` is the moderators' own words and stays with them; the author reads the site's
+    `message`, and the term the reason names when it is one of the policy's (or a rejection reason's).
+    """
+    if not standing.refuses:
+        return None
+    suspended = standing.state == "suspended"
+    term = policy.term_for(standing.reason or "")
+    described = REASONS.get(standing.reason or "", REASONS["other"])[0]
+    ground = Ground("incompatible_with_terms", term.code if term else "rules",
+                    term.title if term else f"The site's rules on {described}", term.url if term else None,
+                    standing.message or "")
+    until = f" until {standing.until}" if suspended and standing.until else ""
+    return {
+        "restriction": "account_suspension" if suspended else "account_termination",
+        "facts": f"A moderator {'suspended' if suspended else 'ended'} your right to comment here{until}.",
+        "ground": asdict(ground),
+        "automated_detection": False,
+        "automated_decision": "not_automated",
+        "decided_at": standing.set_at,
+        "decided_by": "moderator",
+        "redress": {
+            "appeal": {"how": "appeal the rejection of one of your comments with its status token, or write to the "
+                              "site's contact point", "until": appeal_deadline(standing.set_at)
+                       if standing.set_at else None, "free": True},
+            "out_of_court": "a certified out-of-court dispute settlement body (DSA Art. 21)",
+            "judicial": "the courts of your Member State",
+        },
+    }
