@@ -228,8 +228,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)
     limits.init_app(app)
     problems.register(app)
-    for blueprint in (public.bp, review.bp, authors.bp, dsa.bp, admin.bp, service.bp, console.bp, embed.bp, coral.bp,
-                      akismet.bp, sites.bp):
+    for blueprint in (public.bp, review.bp, authors.bp, dsa.bp, dsa.pages, admin.bp, service.bp, console.bp,
+                      embed.bp, coral.bp, akismet.bp, sites.bp):
         app.register_blueprint(blueprint)
     perspective.init_app(app)
     if app.config["ENV"] != "production":

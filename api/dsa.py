@@ -9,10 +9,10 @@ import io
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from api.auth import require
-from api.inputs import parse, query_int, raw_input
+from api.inputs import is_form, parse, query_int, raw_input
 from api.limits import client_ip, limited, limiter, reporting_limits
 from api.problems import ProblemError
 from api.services import services
@@ -35,6 +35,8 @@ from moderation.schemas import (
 from moderation.store import Conflict, NotFound, history_events
 
 bp = Blueprint("dsa", __name__, url_prefix="/v1")
+# The author's HTML page beside the API (no /v1: it is a page, not JSON), linked from the widget.
+pages = Blueprint("dsa_pages", __name__)
 
 
 def _no_comment() -> ProblemError:
@@ -166,10 +168,28 @@ def comment_status(comment_id: str) -> Response:
 # -- appeals (Art. 20) ---------------------------------------------------------------------------------
 
 
+_LABELS = {"published": "Published", "pending": "Awaiting moderation", "rejected": "Not published"}
+
+
+@pages.get("/comments/<comment_id>/status")
+def status_page(comment_id: str) -> str:
+    """The author's own page for their comment: its status, the statement of reasons, and the appeal form."""
+    record = _comment(comment_id)
+    token = request.args.get("token", "")
+    if not token_matches(services().intake.secret, comment_id, token):
+        raise ProblemError(403, "Forbidden", "This link is not the one your comment was answered with.")
+    found = _status(record)
+    found["status_label"] = _LABELS[found["status"]]
+    appeal = services().appeals.of(comment_id, Appellant("author"))
+    return render_template("authors/status.html", found=found, statement=found["statement"], token=token,
+                           appeal=public_appeal(appeal) if appeal else None, body=record.get("body", ""),
+                           created_at=record.get("created_at", "")[:16].replace("T", " "))
+
+
 @bp.post("/comments/<comment_id>/appeals")
 @limited(limiter.limit(reporting_limits, key_func=client_ip))
-def file_appeal(comment_id: str) -> tuple[Response, int]:
-    appeal = parse(AppealIn, raw_input())
+def file_appeal(comment_id: str) -> Any:
+    appeal = parse(AppealIn, raw_input(allow_form=True), strict=not is_form())
     record = _comment(comment_id)
     token = request.args.get("token", "")
     s = services()
@@ -197,6 +217,8 @@ def file_appeal(comment_id: str) -> tuple[Response, int]:
     except appeal_store.AlreadyAppealed as already:
         raise ProblemError(409, "Conflict", "This decision was appealed already.",
                            extra={"appeal_id": already.appeal_id}) from None
+    if is_form() and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return redirect(url_for("dsa_pages.status_page", comment_id=comment_id, token=token), 303)
     return jsonify(appeal_id=appeal_id, comment_id=comment_id, status="open"), 201
 
 

@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 # Endpoints anyone may call: the site's pages and the embed script, the service probes, the console's sign-in,
 # the discovery document Google's client libraries read before they have a key (Google's own is public too), and
 # the DSA's notices (anyone may send one, Art. 16(1)) and the author's or notifier's status and appeals, which
-# check their own token (tests/test_dsa.py).
+# check their own token, as does the author's page for their comment (tests/test_dsa.py, browser/test_embed.py).
 PUBLIC = re.compile(r"^(public\.|service\.|metrics\.|static$|demo\.|embed\.|console\.(login|sign_in|static)$"
-                    r"|perspective\.discovery$|dsa\.(file_notice|comment_status|file_appeal)$)")
+                    r"|perspective\.discovery$|dsa\.(file_notice|comment_status|file_appeal)$|dsa_pages\.status_page$)")
 # The drop-in surfaces carry their own protocol's credentials (an API key, Coral's signature) and refuse in that
 # protocol's words, checked below and in tests/test_akismet.py and tests/test_coral.py.
 OWN_CREDENTIALS = re.compile(r"^(akismet|coral)\.")

@@ -287,3 +287,36 @@ def test_a_suspended_reader_is_told_the_sites_message_and_the_end_date(
     assert query["refused_message"] == ["Take a week off, Kim: see our rules at /rules."]
     assert query["refused_until"][0].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
     assert store.queue_page("pending", None, 10)[0] == []
+
+
+def test_the_author_follows_their_comment_to_its_statement_and_appeals(
+    new_page: Callable[..., Page], site: Site, service: Server, store: CommentStore, screenshots: Path,
+) -> None:
+    page = new_page()
+    page.goto(site(STORY))
+    expect(page.locator("#comments")).to_have_attribute("data-loaded", "true")
+    form = page.locator("#comments form")
+    form.get_by_label("Comment", exact=True).fill("The quota for the smaller ports is a disgrace.")
+    form.get_by_label("Name", exact=True).fill("Lee")
+    form.get_by_label("Email", exact=True).fill("lee@example.com")
+    form.get_by_role("button", name="Post comment").click()
+    follow = page.locator("#comments").get_by_role("link", name="Follow your comment")
+    expect(follow).to_be_visible()
+    href = follow.get_attribute("href") or ""
+    assert href.startswith(service.url + "/comments/") and "token=" in href and "token=" not in page.url
+    [held] = store.queue_page("pending", None, 10)[0]
+    store.decide(held["id"], "alice", "reject", "abuse", "Insulting.", None)
+
+    author = new_page(javascript=False)
+    author.goto(href)
+    expect(author.get_by_role("status")).to_have_text("Not published")
+    expect(author.locator("main")).to_contain_text("a moderator decided")
+    expect(author.locator("main")).to_contain_text("abusive or insulting language")
+    author.get_by_label("Your appeal: why the decision should be looked at again").fill(
+        "I criticised the quota, not a person.")
+    with author.expect_navigation():
+        author.get_by_role("button", name="Send the appeal").click()
+    expect(author.get_by_role("heading", name="Your appeal")).to_be_visible()
+    expect(author.locator("main")).to_contain_text("a moderator will decide it")
+    author.screenshot(path=screenshots / "18-author-status-appealed.png", full_page=True)
+    assert author.url.split("?")[0] == href.split("?")[0]

@@ -189,6 +189,20 @@
     this.status.className = "mc-status" + (kind ? " mc-status-" + kind : "");
   };
 
+  // The author's own page for the comment (its status, and why, if it is not published: DSA Art. 17), kept
+  // in the status line; the token is the author's alone, so it is never put in this page's address.
+  Widget.prototype.follow = function (id, token) {
+    if (!id || !token) return;
+    var link = document.createElement("a");
+    link.className = "mc-follow";
+    link.href = this.url("/comments/" + encodeURIComponent(id) + "/status?token=" + encodeURIComponent(token));
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = "Follow your comment";
+    this.status.appendChild(document.createTextNode(" "));
+    this.status.appendChild(link);
+  };
+
   // A plain form post comes back with ?comment_status=...: say what happened to the comment.
   Widget.prototype.showReceiptFromUrl = function () {
     var params = new URLSearchParams(window.location.search);
@@ -367,6 +381,7 @@
       .then(function (result) {
         if (result.status === 201 && MESSAGES[result.body.status]) {
           self.say(MESSAGES[result.body.status], result.body.status);
+          self.follow(result.body.id, result.body.status_token);
           self.form.querySelector("textarea[name=comment]").value = "";
           self.replyTo(null);
           self.idempotencyKey = randomKey();
