@@ -82,8 +82,9 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from ulid import ULID
 
+from moderation.authors.standing import Standing, State
 from moderation.comments import now_iso
-from moderation.dsa.statement import statement_for
+from moderation.dsa.statement import standing_statement, statement_for
 from moderation.keys import Keys, keys_from_environment
 from moderation.policy import Policy
 from moderation.policy_store import PolicyStore
@@ -107,7 +108,7 @@ PAYLOAD_FIELDS = (
 # the author is to be told, so the site can tell them (an email, a notice on their account page).
 AUTHOR_PAYLOAD_FIELDS = (
     "id", "type", "author_key", "state", "previous_state", "until", "reason", "message", "rejected_pending",
-    "occurred_at",
+    "occurred_at", "statement",
 )
 
 
@@ -565,6 +566,14 @@ class WebhookWorker:
                 policy = policy or PolicyStore(self.redis, self.keys).load()
                 statement = statement_for(record, policy)
                 payload["statement"] = statement.as_dict() if statement else None
+            if payload is not None and payload["type"] == "author.standing_changed" and \
+                    fields.get("state") in ("suspended", "banned"):
+                # The suspension's or ban's statement of reasons (Art. 17(1)(d)), for the site to send the author.
+                policy = policy or PolicyStore(self.redis, self.keys).load()
+                standing = Standing(state=cast(State, fields["state"]), until=fields.get("until") or None,
+                                    reason=fields.get("reason") or None, message=fields.get("message") or None,
+                                    set_at=fields.get("at") or None)
+                payload["statement"] = standing_statement(standing, policy)
             if payload is not None and payload["type"] == "notice.decided":
                 payload["notifier"] = {"name": notice.get("notifier_name") or None,
                                        "email": notice.get("notifier_email") or None}

@@ -489,6 +489,8 @@ def test_a_standing_change_is_delivered_with_what_the_author_is_told(
     assert set(payload) <= set(AUTHOR_PAYLOAD_FIELDS)
     assert (payload["author_key"], payload["state"], payload["previous_state"]) == ("k1", "suspended", "normal")
     assert payload["message"] == "Take a week off." and payload["until"] and payload["rejected_pending"] == 1
+    assert payload["statement"]["restriction"] == "account_suspension"
+    assert payload["statement"]["ground"]["explanation"] == "Take a week off."
     assert verify_signature(sub.secret, by_type["author.standing_changed"].headers[SIGNATURE_HEADER],
                             by_type["author.standing_changed"].body)
     decided = by_type["comment.decided"].json
