@@ -195,11 +195,16 @@ def file_appeal(comment_id: str) -> Any:
     s = services()
     if token_matches(s.intake.secret, comment_id, token):
         appellant = Appellant("author")
-        if record.get("status") != "rejected":
-            raise ProblemError(409, "Conflict", "There is no decision against this comment to appeal.")
-        decided_at, original_by = record.get("decided_at") or record.get("created_at", ""), \
-            record.get("decided_by") or ""
-        original = "reject"
+        standing = s.standings.read(s.standings.identity_of(record.get("author_key", "")), s.policies.current(1.0))
+        if record.get("status") == "rejected":
+            decided_at, original_by = record.get("decided_at") or record.get("created_at", ""), \
+                record.get("decided_by") or ""
+            original = "reject"
+        elif standing.refuses and standing.set_at:
+            # A suspended or banned author appeals their standing with the token of any comment of theirs.
+            decided_at, original_by, original = standing.set_at, standing.set_by or "", f"standing:{standing.state}"
+        else:
+            raise ProblemError(409, "Conflict", "There is no decision against this comment or its author to appeal.")
     else:
         notice = s.notices.by_token(token)
         if notice is None or notice.get("comment_id") != comment_id:
@@ -251,13 +256,17 @@ def _lift_standing(record: dict[str, str], appeal: dict[str, str], explanation: 
     """A comment rejected in the step that suspended or banned its author: reversing it lifts that standing too,
     unless a moderator has set another since (Art. 20(4): the decision is reversed, all of it)."""
     set_with = [event for event in history_events(record.get("history")) if event.get("standing")]
-    if not set_with:
-        return
+    if set_with:
+        _lift(record, appeal, explanation, set_with[-1]["standing"], set_with[-1].get("at"))
+
+
+def _lift(record: dict[str, str], appeal: dict[str, str], explanation: str, state: str, set_at: str | None) -> None:
+    """Set the author back to normal if their standing is still the one appealed (state, and when if known)."""
     s = services()
     key = record.get("author_key", "")
     identity = s.standings.identity_of(key)
     standing = s.standings.read(identity, s.policies.current(1.0))
-    if standing.automatic or standing.state != set_with[-1]["standing"] or standing.set_at != set_with[-1].get("at"):
+    if standing.automatic or standing.state != state or (set_at is not None and standing.set_at != set_at):
         return
     change = StandingChange("normal", reason=f"appeal {appeal.get('id', '')} reversed", note=explanation)
     with contextlib.suppress(StandingConflict):  # changed meanwhile: the newer standing stands
@@ -268,6 +277,9 @@ def _reverse(appeal: dict[str, str], explanation: str) -> None:
     """Undo the appealed decision: the author's rejected comment is published, a notifier's kept one removed."""
     store = services().store
     comment_id = appeal["comment_id"]
+    if appeal.get("original_decision", "").startswith("standing:"):
+        _lift(store.get(comment_id) or {}, appeal, explanation, appeal["original_decision"].partition(":")[2], None)
+        return
     if appeal.get("appellant") == "author":
         for _ in range(3):
             current = store.get(comment_id) or {}

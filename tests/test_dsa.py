@@ -232,3 +232,26 @@ def test_a_ban_states_its_reasons_and_a_reversed_appeal_lifts_it(
     assert author["standing"]["state"] == "normal" and author["standing_history"][-1]["state"] == "normal"
     assert client.post("/v1/comments", json={"article_id": "budget", "name": "Kim", "email": "kim@example.com",
                                              "body": "Thank you for looking again."}).status_code == 201
+
+
+def test_a_suspended_author_appeals_the_suspension_with_any_comments_token(
+    client: FlaskClient, moderator: dict[str, str], other_moderator: dict[str, str]
+) -> None:
+    published = post(client, email="sam@example.com")
+    key = client.get(f"/v1/comments/{published['id']}", headers=moderator).get_json()["author"]["author_key"]
+    assert client.post(f"/v1/comments/{published['id']}/appeals?token={published['status_token']}",
+                       json={"text": "x"}).status_code == 409  # nothing to appeal yet
+    until = "2099-01-01T00:00:00Z"
+    assert client.put(f"/v1/review/authors/{key}/standing", headers=moderator, json={
+        "state": "suspended", "reason": "abuse", "until": until, "message": "A week off."}).status_code == 200
+    appeal = client.post(f"/v1/comments/{published['id']}/appeals?token={published['status_token']}",
+                         json={"text": "I was quoting someone."})
+    assert appeal.status_code == 201
+    appeal_id = appeal.get_json()["appeal_id"]
+    assert client.post(f"/v1/review/appeals/{appeal_id}/decision", headers=moderator,
+                       json={"outcome": "reversed", "explanation": "x"}).status_code == 403
+    assert client.post(f"/v1/review/appeals/{appeal_id}/decision", headers=other_moderator,
+                       json={"outcome": "reversed", "explanation": "Quoting is fine."}).status_code == 200
+    author = client.get(f"/v1/review/authors/{key}", headers=moderator).get_json()
+    assert author["standing"]["state"] == "normal"
+    assert post(client, "Back, and civil as ever.", email="sam@example.com")["status"] == "published"
