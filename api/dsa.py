@@ -161,7 +161,9 @@ def comment_status(comment_id: str) -> Response:
                            "the post, as status_token).")
     found = _status(record)
     appeal = services().appeals.of(comment_id, Appellant("author"))
-    found["appeal"] = {k: v for k, v in public_appeal(appeal).items() if k not in ("original_by",)} if appeal else None
+    # The author learns the outcome and its reasons; moderators' names stay with the newsroom.
+    found["appeal"] = {k: v for k, v in public_appeal(appeal).items() if k not in ("original_by", "decided_by")} \
+        if appeal else None
     return jsonify(found)
 
 
