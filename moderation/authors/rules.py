@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from moderation.authors.identity import address_number, email_domain
+from moderation.model.signals import host_of
 from moderation.policy import LINK, Reason
 
 
@@ -24,15 +24,8 @@ def _suffixes(host: str) -> list[str]:
 
 
 def url_host(url: str) -> str:
-    """A URL's host name, lower case ('' when it has none); a bare `example.com/x` is read as a host."""
-    text = url.strip()
-    if "://" not in text:
-        text = "http://" + text
-    try:
-        host = urlsplit(text).hostname or ""
-    except ValueError:
-        return ""
-    return host.rstrip(".")
+    """A link's host as the spam signals read it (scheme optional, lower case), without a trailing dot."""
+    return host_of(url).rstrip(".")
 
 
 # One comment's findings: (reason code, the entry that matched).
