@@ -11,7 +11,6 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from moderation.policy_store import PolicyStore
 from moderation.store import CommentStore
 from moderation_cli import main as cli
 from tests.dsa_tdb_schema import BATCH_MAX, CATEGORY, validate, validate_batch
+from tests.loopback import serving_posts
 
 TOKEN = "X|ybqkCFX7ZkIFoLxtI0VAk1JBzMR9jVk4c4EU"  # the documentation's example token, as a token looks
 CIVIL = "I disagree with the mayor, but the article explains the housing plan fairly."
@@ -43,7 +43,7 @@ EVERYTHING = (0, 2**47)
 class Database:
     """Answers like the documentation says the Database does; records what it created."""
 
-    server: ThreadingHTTPServer
+    base: str
     answers: list[int] = field(default_factory=list)  # statuses to give first (500, 401...), then 201
     requests: list[dict[str, Any]] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # puids, in the order they were created
@@ -52,8 +52,7 @@ class Database:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/api/v1/statements"
+        return f"{self.base}/api/v1/statements"
 
     def answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         with self.lock:
@@ -86,30 +85,13 @@ class Database:
 def database() -> Iterator[Database]:
     holder: list[Database] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, payload = holder[0].answer(self.path, dict(self.headers.items()), raw)
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        status, payload = holder[0].answer(path, headers, raw)
+        return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder.append(Database(server))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving_posts(answer) as base:
+        holder.append(Database(base))
         yield holder[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

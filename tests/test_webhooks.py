@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -38,6 +37,7 @@ from moderation.webhooks import (
     sign,
     verify_signature,
 )
+from tests.loopback import serving_posts
 
 HELD = Decision("pending", (Reason("spam", 0.7), Reason("links")))
 PUBLISHED = Decision("published")
@@ -65,15 +65,14 @@ class Received:
 class Receiver:
     """Records every POST; answers with the queued status codes first, then 200."""
 
-    server: ThreadingHTTPServer
+    base: str
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return f"{self.base}/hook"
 
     def next_status(self, received: Received) -> int:
         with self.lock:
@@ -89,31 +88,13 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     holder: list[Receiver] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status = holder[0].next_status(Received(self.path, dict(self.headers.items()), body))
-            payload = b"ok"
-            self.send_response(status)
-            if 300 <= status < 400:
-                self.send_header("Location", "/elsewhere")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        status = holder[0].next_status(Received(path, headers, body))
+        return status, {"Location": "/elsewhere"} if 300 <= status < 400 else {}, b"ok"
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder.append(Receiver(server))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving_posts(answer) as base:
+        holder.append(Receiver(base))
         yield holder[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

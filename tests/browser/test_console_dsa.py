@@ -47,6 +47,13 @@ def client_of(app: Flask, token: str) -> tuple[FlaskClient, str]:
     return client, signed_in(client, token)
 
 
+def decide_in_console(app: Flask, token: str, notice: dict[str, Any], **form: str) -> tuple[FlaskClient, str]:
+    """Decide a notice through the console's form as the token's moderator; returns their client and CSRF token."""
+    moderator, csrf = client_of(app, token)
+    moderator.post(f"/console/notices/{notice['notice_id']}/decision", data={"csrf_token": csrf, **form})
+    return moderator, csrf
+
+
 def post(app: Flask, body: str = "The council should publish the budget figures.") -> dict[str, Any]:
     answer = app.test_client().post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann",
                                                           "email": "ann@example.com", "body": body})
@@ -189,10 +196,8 @@ def test_trusted_flaggers_notices_come_first(app: Flask, tokens: dict[str, str],
 def test_an_illegal_notice_names_the_law(app: Flask, tokens: dict[str, str], store: CommentStore) -> None:
     comment = post(app)
     notice = notice_on(app, comment["id"])
-    alice, csrf = client_of(app, tokens["alice"])
-    alice.post(f"/console/notices/{notice['notice_id']}/decision", data={
-        "csrf_token": csrf, "legality": "illegal", "law": "Section 130 <StGB>", "term": "civility",
-        "explanation": "Incitement.", "action": "remove"})
+    alice, _ = decide_in_console(app, tokens["alice"], notice, legality="illegal", law="Section 130 <StGB>",
+                                 term="civility", explanation="Incitement.", action="remove")
     record = store.get(comment["id"]) or {}
     assert record["status"] == "rejected" and record["notice_ground"] == "Section 130 <StGB>"
     page = alice.get(f"/console/comments/{comment['id']}").get_data(as_text=True)
@@ -207,10 +212,8 @@ def test_an_appeal_is_decided_by_another_moderator(app: Flask, tokens: dict[str,
                                                      store: CommentStore) -> None:
     comment = post(app)
     notice = notice_on(app, comment["id"])
-    alice, csrf = client_of(app, tokens["alice"])
-    alice.post(f"/console/notices/{notice['notice_id']}/decision", data={
-        "csrf_token": csrf, "legality": "illegal", "law": "Section 130", "explanation": "Incitement.",
-        "action": "remove"})
+    alice, csrf = decide_in_console(app, tokens["alice"], notice, legality="illegal", law="Section 130",
+                                    explanation="Incitement.", action="remove")
     appealed = app.test_client().post(f"/v1/comments/{comment['id']}/appeals?token={comment['status_token']}",
                                       json={"text": f"I quoted it to criticise it. {HOSTILE}"})
     assert appealed.status_code == 201, appealed.get_json()
@@ -253,9 +256,8 @@ def test_an_appeal_is_decided_by_another_moderator(app: Flask, tokens: dict[str,
 def test_a_notifier_appeals_a_comment_kept(app: Flask, tokens: dict[str, str], store: CommentStore) -> None:
     comment = post(app)
     notice = notice_on(app, comment["id"])
-    alice, csrf = client_of(app, tokens["alice"])
-    alice.post(f"/console/notices/{notice['notice_id']}/decision", data={
-        "csrf_token": csrf, "legality": "neither", "explanation": "Robust, not illegal.", "action": "keep"})
+    decide_in_console(app, tokens["alice"], notice, legality="neither", explanation="Robust, not illegal.",
+                      action="keep")
     assert (store.get(comment["id"]) or {})["status"] == "published"
     appealed = app.test_client().post(f"/v1/comments/{comment['id']}/appeals?token={notice['notice_token']}",
                                       json={"text": "It is plainly incitement."})

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
 from moderation.moderators import Moderators
@@ -20,17 +22,23 @@ TERMS = {"terms": [{"code": "civility", "title": "Be civil to other readers",
 BODY = "The councillors who voted for this should be chased out of town, every last one of them."
 
 
-def test_a_notice_decided_then_reversed_on_appeal(
-    new_page: Callable[..., Page], server: Server, tokens: dict[str, str], moderators: Moderators, sign_in: SignIn,
-    store: CommentStore, screenshots: Path,
-) -> None:
+def published_under_terms(server: Server, moderators: Moderators) -> tuple[FlaskClient, str, dict[str, Any]]:
+    """The site's terms set by an admin, and BODY published: an API client, the admin's token, the comment."""
     api = server.app.test_client()
     root = moderators.add("root", "admin")
     assert api.patch("/v1/policy", json=TERMS, headers={"Authorization": f"Bearer {root}"}).status_code == 200
     posted = api.post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann", "email": "ann@example.com",
                                             "body": BODY})
     assert posted.status_code == 201 and posted.get_json()["status"] == "published", posted.get_json()
-    comment = posted.get_json()
+    comment: dict[str, Any] = posted.get_json()
+    return api, root, comment
+
+
+def test_a_notice_decided_then_reversed_on_appeal(
+    new_page: Callable[..., Page], server: Server, tokens: dict[str, str], moderators: Moderators, sign_in: SignIn,
+    store: CommentStore, screenshots: Path,
+) -> None:
+    api, root, comment = published_under_terms(server, moderators)
     filed = api.post(f"/v1/comments/{comment['id']}/notices", json={
         "explanation": "This calls for violence against the town's elected councillors.",
         "category": "violence", "notifier_name": "Nora Notifier", "notifier_email": "nora@example.org",
@@ -107,11 +115,7 @@ def test_a_notice_decided_first_elsewhere_changes_nothing(
     new_page: Callable[..., Page], server: Server, tokens: dict[str, str], moderators: Moderators, sign_in: SignIn,
     store: CommentStore, screenshots: Path,
 ) -> None:
-    api = server.app.test_client()
-    root = moderators.add("root", "admin")
-    assert api.patch("/v1/policy", json=TERMS, headers={"Authorization": f"Bearer {root}"}).status_code == 200
-    comment = api.post("/v1/comments", json={"article_id": ARTICLE, "name": "Ann", "email": "ann@example.com",
-                                             "body": BODY}).get_json()
+    api, _, comment = published_under_terms(server, moderators)
     api.post(f"/v1/comments/{comment['id']}/notices", json={
         "explanation": "A call to violence.", "category": "violence", "notifier_name": "Nora Notifier",
         "notifier_email": "nora@example.org", "good_faith": True})
