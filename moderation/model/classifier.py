@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moderation.model import signals as signal_detectors
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
 from moderation.model.lexicon import (
     IDENTITY_TOKEN,
     LEXICON_FEATURE,
@@ -324,6 +325,9 @@ class Scores:
     spam_words: tuple[Evidence, ...]
     abuse_words: tuple[Evidence, ...]
     spam_signals: tuple[Signal, ...] = ()
+    # The language the text was scored as (ISO 639-1, or `und`), and whether the model has a head for it.
+    language: str = ENGLISH
+    language_supported: bool = True
 
 
 def build_vectorizer(features: Sequence[str] | NDArray[np.str_], idf: NDArray[np.float64]) -> Any:
@@ -534,8 +538,10 @@ class Classifier:
             _FORK_JOB = None
         return np.concatenate(parts)
 
-    def score(self, text: str, author: Author = NO_AUTHOR) -> Scores:
-        """Score one comment, with up to MAX_EVIDENCE words per head and the spam signals that raised its score."""
+    def score(self, text: str, author: Author = NO_AUTHOR, language: str = ENGLISH) -> Scores:
+        """Score one comment in a language, with up to MAX_EVIDENCE words per head and the spam signals behind spam."""
+        if language != ENGLISH:
+            return self._score_other(text, author, language)
         base: NDArray[np.float64] = self._intercepts
         clues: tuple[Signal, ...] = ()
         if self.signals:
@@ -617,9 +623,17 @@ class Classifier:
         # Only what pushed towards spam is evidence; a signal the model learnt to discount explains nothing.
         return self._intercepts + shares.sum(axis=0), tuple(clue for clue in clues if clue.weight > 0)
 
-    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = None) -> list[Scores]:
-        """Score each comment with evidence, as score() does."""
-        return [self.score(text, authors[i] if authors else NO_AUTHOR) for i, text in enumerate(texts)]
+    def _score_other(self, text: str, author: Author, language: str) -> Scores:
+        """Score a comment in a language other than English."""
+        scores = self.score(text, author)
+        return Scores(scores.spam, scores.abuse, scores.spam_words, scores.abuse_words, scores.spam_signals,
+                      language, language in SUPPORTED_LANGUAGES)
+
+    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = None,
+                   languages: Sequence[str] | None = None) -> list[Scores]:
+        """Score each comment (in its language, English without languages) with evidence, as score() does."""
+        return [self.score(text, authors[i] if authors else NO_AUTHOR, languages[i] if languages else ENGLISH)
+                for i, text in enumerate(texts)]
 
     @staticmethod
     def _evidence(text: str, spans: list[tuple[int, int]], weights: list[float]) -> tuple[Evidence, ...]:
