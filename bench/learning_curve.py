@@ -19,7 +19,9 @@ trained on the same decisions alone (regularisation chosen by cross-validation).
 Printed per source and N: ROC AUC of base, site-only and adapted, and the share of all test comments
 a moderator reads, highest score first, to find 90% of the positives, and the share of its legitimate
 comments the default hold threshold holds (base and adapted). `--sources newsroom` plays the reader
-comments and news-site spam written for training as one news site, its base trained without either.
+comments and news-site spam written for training as one news site, its base trained without either;
+`--sources germeval2018-de` plays a German site: GermEval 2018's test part, which the shipped model's
+German head never saw, with the shipped model as the base, each comment in the language intake finds.
 Last line:
 `learning: mean_gain_1000=X min_margin=Y` with the gain the adapted model's AUC over the base's at
 1,000 decisions, averaged over sources and seeds, and the margin its AUC over the better of base and
@@ -64,6 +66,9 @@ from moderation.store import CommentStore  # noqa: E402
 # A news site's own comments: the reader comments and news-site spam written for training, played as one
 # site (only when --sources names it). Its base has seen neither, as a public source's base has not seen it.
 COMPOSITE_SITES: dict[str, tuple[str, ...]] = {"newsroom": ("readers", "sitespam")}
+# Sites in another language: a language set's held-out part, which the shipped model's head for that
+# language never saw, with the shipped model as the base (named in --sources; the default list too).
+LANGUAGE_SITES: dict[str, str] = {"germeval2018-de": "de"}
 TRAFFIC_SHARE = 0.5
 MAX_TRAFFIC = 3000
 RECALL_TARGET = 0.9
@@ -75,6 +80,7 @@ class Site:
     head: str
     traffic: list[Example]
     test: list[Example]
+    language: str = "en"
 
 
 def site_head(rows: Sequence[Example]) -> str | None:
@@ -129,14 +135,30 @@ def held_share(labels: Sequence[int], scores: Sequence[float] | np.ndarray, hold
     return float((negatives >= hold).mean()) if len(negatives) else float("nan")
 
 
+def probabilities(model: Classifier, rows: Sequence[Example]) -> np.ndarray:
+    """Each row's spam and abuse probabilities, in the row's language."""
+    return model.probabilities([r.text for r in rows], authors=[r.author for r in rows],
+                               languages=[r.language for r in rows])
+
+
+def language_site_rows(data: Path, name: str) -> list[Example]:
+    """A language set's held-out part as a site's comments, each in the language intake would find."""
+    from moderation.model.language_data import SETS_BY_FOLDER, load_language_set
+    from moderation.model.languages import detect_language
+
+    language = LANGUAGE_SITES[name]
+    return [Example(e.text, name, 0, e.abuse, language=detect_language(e.text, language).code)
+            for e in load_language_set(data, SETS_BY_FOLDER[name]) if e.part == "test"]
+
+
 def uncertainty_order(model: Classifier, rows: Sequence[Example], policy: Policy) -> list[int]:
     """Indices of rows in the console's `sort=uncertain` order (`moderation.learn.uncertainty`), ties by arrival."""
-    scores = model.probabilities([r.text for r in rows], authors=[r.author for r in rows])
+    scores = probabilities(model, rows)
     nearness = [uncertainty(float(spam), float(abuse), policy) for spam, abuse in scores]
     return sorted(range(len(rows)), key=lambda i: -nearness[i])
 
 
-def through_the_store(url: str, rows: Sequence[Example], scratch: Path) -> list[Example]:
+def through_the_store(url: str, rows: Sequence[Example], scratch: Path, language: str = "en") -> list[Example]:
     """Import rows as decisions (as `moderation import-decisions` does) and read back what training uses."""
     redis = connect(url, decode_responses=True)
     redis.flushdb()
@@ -150,7 +172,7 @@ def through_the_store(url: str, rows: Sequence[Example], scratch: Path) -> list[
                              "email": row.author.email, "website": row.author.website})
     store = CommentStore(redis, Keys())
     store_imported(store, read_import(path))
-    examples = training_examples(all_decisions(store))
+    examples = training_examples(all_decisions(store), language)
     redis.close()
     return examples
 
@@ -185,27 +207,31 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     points = [int(p) for p in args.points.split(",")]
     orders = ("arrival", "uncertain") if args.order == "both" else (args.order,)
-    names = args.sources.split(",") if args.sources else list(SOURCES)
+    names = args.sources.split(",") if args.sources else [*SOURCES, *LANGUAGE_SITES]
     policy = Policy()
     results: list[dict[str, object]] = []
 
     with tempfile.TemporaryDirectory() as scratch, EmbeddedRedis(Path(scratch) / "redis", persistent=False) as server:
         for name in names:
-            rows = load_all(data, list(COMPOSITE_SITES.get(name, (name,))))
+            language = LANGUAGE_SITES.get(name, "en")
+            if name in LANGUAGE_SITES:
+                rows = language_site_rows(data, name)
+            else:
+                rows = load_all(data, list(COMPOSITE_SITES.get(name, (name,))))
             head = site_head(rows)
             if head is None:
                 print(f"{name}: one class only, no learning curve", file=sys.stderr)
                 continue
-            base = base_model(data, name, cache, seed=0, per_source=args.max_per_source)
+            base = (Classifier.load() if name in LANGUAGE_SITES
+                    else base_model(data, name, cache, seed=0, per_source=args.max_per_source))
             column = HEADS.index(head)
             for seed in range(args.seeds):
                 shuffled = rows[:]
                 random.Random(seed).shuffle(shuffled)
                 cut = min(MAX_TRAFFIC, int(len(shuffled) * TRAFFIC_SHARE))
-                site = Site(name, head, shuffled[:cut], shuffled[cut:])
+                site = Site(name, head, shuffled[:cut], shuffled[cut:], language)
                 labels = [getattr(r, head) for r in site.test]
-                base_scores = base.probabilities([r.text for r in site.test],
-                                                 authors=[r.author for r in site.test])[:, column]
+                base_scores = probabilities(base, site.test)[:, column]
                 base_auc = float(roc_auc_score(labels, base_scores))
                 hold = getattr(policy, f"{head}_hold")
                 for order in orders:
@@ -224,10 +250,9 @@ def main() -> None:
                                          adapted_held=entry["base_held"], site_only=None, trained=0)
                         else:
                             chosen = [site.traffic[i] for i in ranked[:n]]
-                            examples = through_the_store(server.url, chosen, Path(scratch))
+                            examples = through_the_store(server.url, chosen, Path(scratch), site.language)
                             model, _ = adapt(base, examples, seed=seed)
-                            adapted = Classifier(model).probabilities(
-                                [r.text for r in site.test], authors=[r.author for r in site.test])[:, column]
+                            adapted = probabilities(Classifier(model), site.test)[:, column]
                             alone = site_only(examples, head, site.test)
                             entry.update(adapted=float(roc_auc_score(labels, adapted)),
                                          adapted_read=read_share(labels, adapted),

@@ -17,6 +17,7 @@ Last line: `scoring: single_p50_ms=X batch_per_s=Y` (score() median; one-process
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -143,6 +144,60 @@ def reference_probabilities(clf: Classifier, texts: Sequence[str]) -> np.ndarray
     return np.column_stack([clf.model[head].predict_proba(matrix)[:, 1] for head in HEADS])
 
 
+LANGUAGE_SENTENCES: dict[str, list[str]] = {
+    "de": ["Danke für den Artikel, die Recherche ist gründlich.", "Der Gemeinderat hat wieder nicht zugehört.",
+           "Halt die Klappe, du Idiot.", "Die Mieten steigen jedes Jahr, und niemand tut etwas dagegen."],
+    "pt": ["Obrigado pela matéria, muito bem explicada.", "A prefeitura nunca escuta os moradores.",
+           "Cala a boca, seu idiota.", "O preço do aluguel subiu de novo este ano."],
+    "fr": ["Merci pour cet article très clair.", "Le conseil municipal n'écoute jamais les habitants.",
+           "Ferme-la, espèce d'idiot.", "Les loyers augmentent chaque année sans explication."],
+    "ar": ["شكرا على هذا التقرير المفيد", "البلدية لا تستمع إلى السكان أبدا", "اخرس يا غبي",
+           "الإيجارات ترتفع كل عام"],
+    "ko": ["좋은 기사 감사합니다", "시의회는 주민들의 말을 듣지 않는다", "이 바보야 입 닥쳐", "월세가 매년 오른다"],
+    "zh": ["谢谢分享，这篇文章写得很好。", "市议会从来不听居民的意见。", "闭嘴，你这个笨蛋。", "房租每年都在涨。"],
+}
+
+
+def language_texts(code: str, count: int, synthetic: bool) -> tuple[list[str], str]:
+    """Return count comments in a language: its public sets' held-out texts, else sentences joined at random."""
+    if not synthetic and DATA_DIR.is_dir():
+        try:
+            from moderation.model.language_data import LANGUAGE_SETS, load_language_set
+
+            texts = [e.text for entry in LANGUAGE_SETS if entry.language == code and (DATA_DIR / entry.file).is_file()
+                     for e in load_language_set(DATA_DIR, entry) if e.part == "test"]
+        except Exception as error:  # the data or its loader may be mid-change: the bench still runs
+            print(f"corpus: could not read {code} sets ({error!r}); synthesising")
+        else:
+            if texts:
+                random.Random(0).shuffle(texts)
+                return (texts * (count // len(texts) + 1))[:count], "held-out public texts"
+    rng = random.Random(0)
+    sentences = LANGUAGE_SENTENCES[code]
+    return [" ".join(rng.sample(sentences, rng.randint(1, 3))) for _ in range(count)], "synthetic"
+
+
+def language_lines(clf: Classifier, english_p50: float, args: argparse.Namespace) -> None:
+    """Time score() and probabilities() per language with a head of its own, against English's score() median."""
+    from moderation.model.language_heads import POOLED
+
+    heads = [code for code in clf.languages if code != POOLED]
+    if not heads:
+        print("languages: this model has no heads for other languages")
+        return
+    size = sum(head.weights.nbytes + head.idf.nbytes for head in clf.languages.values())
+    print(f"language heads: {', '.join(heads)} and the pooled one, {size / 2**20:.1f} MiB of arrays")
+    for code in heads:
+        texts, source = language_texts(code, max(args.single, 100), args.synthetic)
+        score = functools.partial(clf.score, language=code)
+        times = per_call_ms(score, texts)
+        batch = functools.partial(clf.probabilities, texts, languages=[code] * len(texts))
+        rate, _ = best_rate(batch, len(texts), args.repeats)
+        p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
+        print(f"scoring_language: {code} p50_ms={p50:.3f} p99_ms={p99:.3f} ratio_to_english={p50 / english_p50:.2f} "
+              f"batch_per_s={rate:.0f} ({len(texts)} {source})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=30_000, help="batch size (and corpus size)")
@@ -190,6 +245,7 @@ def main() -> None:
         print(f"probabilities(workers={args.workers}): skipped (batch below {PARALLEL_MIN_TEXTS} or one worker)")
     if difference >= 1e-9:
         raise SystemExit(f"probabilities() differ from the reference by {difference:.2e}")
+    language_lines(clf, p50, args)
     print(f"load average {os.getloadavg()[0]:.2f}")
     print(f"scoring: single_p50_ms={p50:.3f} batch_per_s={rate:.0f}")
 

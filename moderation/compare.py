@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from moderation.decisions import Decision, all_decisions, label_of
+from moderation.model.languages import ENGLISH, detect_language
 from moderation.model.signals import Author
 from moderation.store import CommentStore
 
@@ -17,7 +18,8 @@ class BatchModel(Protocol):
     version: str
 
     def probabilities(self, texts: Sequence[str], workers: int = ...,
-                      authors: Sequence[Author] | None = ...) -> np.ndarray: ...
+                      authors: Sequence[Author] | None = ...,
+                      languages: Sequence[str] | None = ...) -> np.ndarray: ...
 
 
 def _auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
@@ -27,16 +29,18 @@ def _auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
     return round(float(roc_auc_score(labels, scores)), 4)
 
 
-def on_decisions(models: Sequence[BatchModel], decisions: Sequence[Decision]) -> dict[str, Any]:
-    """Each model's ROC AUC per label on labelled decisions."""
+def on_decisions(models: Sequence[BatchModel], decisions: Sequence[Decision],
+                 site_language: str = ENGLISH) -> dict[str, Any]:
+    """Each model's ROC AUC per label on labelled decisions, each comment scored in its language."""
     usable = [d for d in decisions if d.trainable]
     result: dict[str, Any] = {"decisions": len(usable)}
     if not usable:
         return result
     texts = [d.text for d in usable]
     authors = [d.author for d in usable]
+    languages = [detect_language(text, site_language).code for text in texts]
     for model in models:
-        scores = model.probabilities(texts, authors=authors)
+        scores = model.probabilities(texts, authors=authors, languages=languages)
         result[model.version] = {}
         for column, head in enumerate(("spam", "abuse")):
             # A decision that says nothing about a head (off-topic, one Perspective attribute) is left out of it.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
 from moderation.model.datasets import Example
+from moderation.model.languages import ENGLISH, detect_language
 from moderation.model.signals import Author
 from moderation.store import CommentStore
 
@@ -169,10 +170,10 @@ def all_decisions(store: CommentStore) -> list[Decision]:
 SITE_SOURCE = "site"
 
 
-def training_examples(decisions: Iterable[Decision]) -> list[Example]:
-    """The decisions a model may learn from, as examples: every labelled one but the held-out fifth."""
-    return [Example(d.text, SITE_SOURCE, d.spam, d.abuse, d.author) for d in decisions
-            if d.trainable and not d.held_out]
+def training_examples(decisions: Iterable[Decision], site_language: str = ENGLISH) -> list[Example]:
+    """The decisions a model may learn from, in their language: every labelled one but the held-out fifth."""
+    return [Example(d.text, SITE_SOURCE, d.spam, d.abuse, d.author, detect_language(d.text, site_language).code)
+            for d in decisions if d.trainable and not d.held_out]
 
 
 FIELDS = ["text", "label", *(f for f in Decision.__dataclass_fields__ if f != "text")]

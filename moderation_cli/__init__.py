@@ -343,9 +343,14 @@ def _label(value: Any) -> int | None:
     raise ValueError(f"not a label: {value!r}")
 
 
-def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: str) -> list[Any]:
-    """A labelled CSV or JSON Lines file as Examples (source: the file's name); a head without its column is None."""
+def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: str,
+                  language: str = "en") -> list[Any]:
+    """A labelled CSV or JSON Lines file as Examples (source: the file's name); a head without its column is None.
+
+    Each text's language is found as intake finds it, with `language` (or the row's `language` cell) as the site's.
+    """
     from moderation.model.datasets import Example
+    from moderation.model.languages import detect_language
 
     rows = list(_rows(path))
     if rows and text_column not in rows[0]:
@@ -358,7 +363,9 @@ def labelled_file(path: Path, text_column: str, spam_column: str, abuse_column: 
             spam, abuse = _label(row.get(spam_column)), _label(row.get(abuse_column))
         except ValueError as error:
             sys.exit(f"{path}:{number}: {error}")
-        examples.append(Example(str(row.get(text_column) or ""), path.name, spam, abuse))
+        text = str(row.get(text_column) or "")
+        found = detect_language(text, str(row.get("language") or language)).code
+        examples.append(Example(text, path.name, spam, abuse, language=found))
     return examples
 
 
@@ -373,7 +380,8 @@ def evaluate(args: argparse.Namespace) -> None:
         _require_public_sets("evaluate", data)
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
     extra = [example for name in args.file or ()
-             for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column)]
+             for example in labelled_file(Path(name), args.text_column, args.spam_column, args.abuse_column,
+                                          args.language)]
     reference: Any = evaluation.ProfanityCheck() if args.reference else None
     # Leave-one-source-out numbers from a training run (training.cross_source_metrics as JSON), else the model's own.
     loso = json.loads(Path(args.cross_source).read_text(encoding="utf-8")) if args.cross_source else None
@@ -854,6 +862,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.add_argument("--spam-column", default="spam", help="label column for the spam head (1/0, spam/ham, ...)")
     p.add_argument("--abuse-column", default="abuse", help="label column for the abuse head (1/0, true/false, ...)")
+    p.add_argument("--language", default="en",
+                   help="the site's language for --file rows (ISO 639-1): the hint and fallback of each row's "
+                        "detected language, unless the row has a `language` cell")
     p.add_argument("--span-sample", type=int, default=2000,
                    help="tsd_train.csv texts used to choose the evidence-span parameters (0: all)")
     p.add_argument("--cross-source", metavar="JSON",

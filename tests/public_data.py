@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from moderation.model.datasets import missing_sets
+from moderation.model.language_data import missing_language_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MODERATION_TRAINING_DATA") or ROOT.parent / "shared" / "data")
-MISSING = [entry.source for entry in missing_sets(DATA_DIR)]
+MISSING = [entry.source for entry in (*missing_sets(DATA_DIR), *missing_language_sets(DATA_DIR))]
 SKIP_REASON = (
     f"needs the public training data, missing from {DATA_DIR} ({', '.join(MISSING)}): "
     "`moderation train` says where each set is published; README, 'Retraining the base model'"

@@ -35,6 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 from moderation.model import signals as signal_detectors
 from moderation.model.classifier import ARTIFACT_FORMAT, HEADS, Classifier, linear_head
 from moderation.model.datasets import Example
+from moderation.model.languages import ENGLISH
 from moderation.model.lexicon import IDENTITY_TOKEN
 from moderation.model.site import site_terms
 
@@ -276,9 +277,13 @@ def adapt(base: Classifier, examples: Sequence[Example], weights: Sequence[float
     # site block: measured on the learning-curve bench it lifts every source, most where the site's words
     # are the base's words used to another standard (Stormfront's forum +0.02, Civil Comments +0.01 AUC
     # at 1,000 decisions), since a word's n-grams also correct its misspellings and inflections.
-    correctable = sp.hstack([base.tfidf(texts), site_matrix(site_features, site_idf, texts),
+    languages = [example.language for example in examples]
+    # A comment in another language is scored by its own head, its spam without words, plus the site's
+    # block and the signals (Classifier._score_other): the base's English words must learn nothing from it.
+    english = sp.diags(np.array([language == ENGLISH for language in languages], dtype=np.float64))
+    correctable = sp.hstack([english @ base.tfidf(texts), site_matrix(site_features, site_idf, texts),
                              sp.csr_matrix(found)]).tocsr()
-    base_log_odds = base.log_odds(texts, authors)
+    base_log_odds = base.log_odds(texts, authors, languages)
     row_weights = np.ones(len(examples)) if weights is None else np.asarray(weights, dtype=np.float64)
     model: dict[str, Any] = {
         "format": ARTIFACT_FORMAT,
@@ -287,6 +292,8 @@ def adapt(base: Classifier, examples: Sequence[Example], weights: Sequence[float
         "site_features": np.array(site_features, dtype=np.str_),
         "site_idf": site_idf,
         "signals": np.array(base.signals, dtype=np.str_),
+        # The other languages' heads stay as the base has them; the site block corrects them.
+        "languages": base.model.get("languages") or {},
     }
     words, site = len(model["idf"]), len(site_features)
     reports: list[HeadReport] = []

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moderation.model import signals as signal_detectors
+from moderation.model.language_heads import POOLED, LanguageHead, WordShare
 from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
 from moderation.model.lexicon import (
     IDENTITY_TOKEN,
@@ -408,6 +409,11 @@ class Classifier:
         self._signal_weights = weights[words + site:]
         # Word form -> packed feature ids and bigram number: comments reuse words.
         self._words = _WordCache(self._vocabulary, _BigramIndex(self._vocabulary))
+        # The abuse heads of the other languages, and the pooled one (moderation.model.language_heads).
+        self.languages: dict[str, LanguageHead] = {
+            str(code): LanguageHead.from_artifact(str(code), stored)
+            for code, stored in (model.get("languages") or {}).items()
+        }
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL_PATH) -> Classifier:
@@ -425,29 +431,52 @@ class Classifier:
         model = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
         return cls(model, metadata, version=model_version(metadata.get("trained_at", ""), digest))
 
-    def log_odds(self, texts: Sequence[str], authors: Sequence[Author] | None = None) -> NDArray[np.float64]:
-        """Return the calibrated log-odds, shape (len(texts), 2): what probabilities() passes through the logistic."""
-        logits = self._logits(texts) + self._intercepts
+    def supports(self, language: str) -> bool:
+        """Whether the model scores abuse in this language with a head of its own (English always)."""
+        return language == ENGLISH or (language in SUPPORTED_LANGUAGES and language in self.languages)
+
+    def log_odds(self, texts: Sequence[str], authors: Sequence[Author] | None = None,
+                 languages: Sequence[str] | None = None) -> NDArray[np.float64]:
+        """Return the calibrated log-odds, shape (len(texts), 2): what probabilities() passes through the logistic.
+
+        `languages`, one per text (none: all English), pick each text's abuse head; a text in any
+        language but English has its spam from the language-neutral part of the spam head alone.
+        """
+        other = [i for i, code in enumerate(languages or ()) if code != ENGLISH and self.languages]
+        if other:
+            scored = list(texts)
+            for i in other:
+                scored[i] = _shapes_only(texts[i])
+            logits = self._logits(scored) + self._intercepts
+            for code in dict.fromkeys(languages[i] for i in other):  # type: ignore[index]
+                rows = [i for i in other if languages[i] == code]  # type: ignore[index]
+                logits[rows, _ABUSE] = self._head_for(code).log_odds([texts[i] for i in rows])
+        else:
+            logits = self._logits(texts) + self._intercepts
         if self.site is not None:
             logits += self.site.logits(texts)
         if self.signals:
             found = signal_detectors.matrix(list(texts), list(authors) if authors else None, self.signals)
-            logits += found @ self._signal_weights
+            weighed = found @ self._signal_weights
+            # The signals are the spam head's; another language's abuse head weighs none of them.
+            weighed[other, _ABUSE] = 0.0
+            logits += weighed
         return np.asarray(logits, dtype=np.float64)
 
     def probabilities(self, texts: Sequence[str], workers: int = 1,
-                      authors: Sequence[Author] | None = None) -> NDArray[np.float64]:
+                      authors: Sequence[Author] | None = None,
+                      languages: Sequence[str] | None = None) -> NDArray[np.float64]:
         """Return calibrated probabilities, shape (len(texts), 2): columns spam, abuse.
 
         `authors`, one per text, are the form fields beside each text (none: text alone). With
         workers > 1 a batch of at least PARALLEL_MIN_TEXTS is split over that many forked
         processes; the figures are the same either way.
         """
-        if workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
+        if workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS and not languages:
             return self._parallel_probabilities(texts, workers, authors)
         if len(texts) == 0:
             return np.zeros((0, len(HEADS)))
-        return _expit(self.log_odds(texts, authors))
+        return _expit(self.log_odds(texts, authors, languages))
 
     def feature_names(self) -> NDArray[np.str_]:
         """Return the tf-idf feature names in column order (as the artifact's `features`)."""
@@ -623,11 +652,51 @@ class Classifier:
         # Only what pushed towards spam is evidence; a signal the model learnt to discount explains nothing.
         return self._intercepts + shares.sum(axis=0), tuple(clue for clue in clues if clue.weight > 0)
 
+    def _head_for(self, language: str) -> LanguageHead:
+        """The language's own abuse head, else the pooled one."""
+        return self.languages.get(language) or self.languages[POOLED]
+
     def _score_other(self, text: str, author: Author, language: str) -> Scores:
-        """Score a comment in a language other than English."""
-        scores = self.score(text, author)
-        return Scores(scores.spam, scores.abuse, scores.spam_words, scores.abuse_words, scores.spam_signals,
-                      language, language in SUPPORTED_LANGUAGES)
+        """Score a comment in a language other than English: its language's abuse head; spam without words.
+
+        The spam head's words are English (and the promotion lexicon's): in another language they would
+        read ordinary words as spam, so only what spam looks like in any language counts (links,
+        addresses, sums, numbers, and the signals of the text and the form's fields).
+        """
+        if not self.languages:
+            # A model trained before the language heads: English it is, and said so.
+            scores = self.score(text, author)
+            return Scores(scores.spam, scores.abuse, scores.spam_words, scores.abuse_words, scores.spam_signals,
+                          language, False)
+        base: NDArray[np.float64] = self._intercepts.copy()
+        clues: tuple[Signal, ...] = ()
+        if self.signals:
+            found = signal_detectors.findings(text, author)
+            if found:
+                base, clues = self._with_signals(found)
+        shapes = _shapes_only(text)
+        spam_logit = float(base[0]) + (float(self._logits([shapes])[0, 0]) if shapes else 0.0)
+        abuse_logit, shares = self._head_for(language).shares(text)
+        spam_words: list[tuple[int, int, float]] = []
+        if self.site is not None:
+            tokens = tokenize(text)
+            occurrences = self.site.occurrences(text)
+            site_shares, site_total = self.site.contributions(occurrences)
+            spam_logit += float(site_total[0])
+            abuse_logit += float(site_total[1])
+            by_span: dict[tuple[int, int], list[float]] = {}
+            for (first, last, _), share in zip(occurrences, site_shares, strict=True):
+                for index in {first, last}:
+                    parts = by_span.setdefault(tokens[index][1:], [0.0, 0.0])
+                    parts[0] += float(share[0]) / (1 if first == last else 2)
+                    parts[1] += float(share[1]) / (1 if first == last else 2)
+            spam_words = [(start, end, parts[0]) for (start, end), parts in by_span.items()]
+            shares = _merge_shares(shares, [(start, end, parts[1]) for (start, end), parts in by_span.items()])
+        probabilities = _expit(np.array([spam_logit, abuse_logit]))
+        abuse_evidence = self._evidence(text, [(w.start, w.end) for w in shares], [w.weight for w in shares])
+        spam_evidence = self._evidence(text, [(a, b) for a, b, _ in spam_words], [w for _, _, w in spam_words])
+        return Scores(float(probabilities[0]), float(probabilities[1]), spam_evidence, abuse_evidence, clues,
+                      language, language in SUPPORTED_LANGUAGES and language in self.languages)
 
     def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = None,
                    languages: Sequence[str] | None = None) -> list[Scores]:
@@ -646,6 +715,23 @@ class Classifier:
             for i in order
             if weights[i] > 0 and weights[i] >= floor
         )
+
+
+_ABUSE = HEADS.index("abuse")
+_SHAPE_FORMS = frozenset({*_SHAPES.values(), NUMBER_TOKEN, LONG_NUMBER_TOKEN})
+
+
+def _shapes_only(text: str) -> str:
+    """The parts of text the tokenizer reads as shapes (links, addresses, sums, numbers, !!), joined by spaces."""
+    return " ".join(text[start:end] for form, start, end in tokenize(text) if form in _SHAPE_FORMS)
+
+
+def _merge_shares(shares: list[WordShare], extra: list[tuple[int, int, float]]) -> list[WordShare]:
+    """Add shares given by span to the words at the same spans (or as words of their own)."""
+    merged = {(w.start, w.end): w.weight for w in shares}
+    for start, end, weight in extra:
+        merged[(start, end)] = merged.get((start, end), 0.0) + weight
+    return [WordShare(start, end, weight) for (start, end), weight in merged.items()]
 
 
 def _row_sums_of_squares(matrix: Any) -> NDArray[np.float64]:

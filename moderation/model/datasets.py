@@ -149,6 +149,8 @@ class Example:
     spam: int | None
     abuse: int | None
     author: Author = NO_AUTHOR
+    # ISO 639-1: the public sets here are English; a site's decisions carry their comments' language.
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

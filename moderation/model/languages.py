@@ -37,6 +37,8 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
 )
 _LETTER = re.compile(r"[^\W\d_]")
+# Letters from which CLD2's unhinted answer is trusted over the site's language (see detect_language).
+SELF_EVIDENT_LETTERS = 30
 Source = Literal["detected", "script", "fallback"]
 
 
@@ -71,20 +73,30 @@ def is_supported(code: str | None) -> bool:
     return normalise_language(code) in SUPPORTED_LANGUAGES
 
 
-def detect_language(text: str, fallback: str | None = ENGLISH) -> DetectedLanguage:
-    """The language of text: CLD2's reliable answer (hinted with fallback), else its script's, else fallback."""
-    hint = normalise_language(fallback)
-    clean = text.translate(_CONTROLS)
+def _cld2(text: str, hint: str | None) -> str | None:
+    """CLD2's language for text when it is sure of it, else None."""
     try:
         options = {"hintLanguage": hint} if hint and hint != UNDETERMINED else {}
-        reliable, _, found = pycld2.detect(clean, **options)
+        reliable, _, found = pycld2.detect(text, **options)
     except pycld2.error:
-        reliable, found = False, ()
+        return None
     if reliable and found and found[0][1] not in ("un", "xxx"):
-        code = normalise_language(found[0][1])
-        if code:
-            return DetectedLanguage(code, "detected")
+        return normalise_language(found[0][1])
+    return None
+
+
+def detect_language(text: str, fallback: str | None = ENGLISH) -> DetectedLanguage:
+    """The language of text: CLD2's reliable answer (hinted if short), else its script's, else fallback."""
+    hint = normalise_language(fallback)
+    clean = text.translate(_CONTROLS)
     letters = _LETTER.findall(clean)
+    # A hint weighs heavily: hinted English, CLD2 gives up on a plain French sentence. So a text long
+    # enough to speak for itself is read unhinted, and only a short one leans on the site's language
+    # (unhinted, "Du bist ein Idiot" is Norwegian).
+    code = _cld2(clean, None) if len(letters) >= SELF_EVIDENT_LETTERS else None
+    code = code or _cld2(clean, hint)
+    if code:
+        return DetectedLanguage(code, "detected")
     if letters:
         for code, script in _SCRIPTS:
             if len(script.findall(clean)) * 2 >= len(letters):

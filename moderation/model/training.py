@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -49,6 +50,10 @@ from moderation.model.datasets import (
 )
 from moderation.model.evalsets import NEWS_COMMENTS
 from moderation.model.evaluation import REFERENCE_NAME, cell, evaluate, format_report, threshold_metrics
+from moderation.model.language_data import LANGUAGE_SETS, load_languages, missing_language_sets
+from moderation.model.language_training import card_lines as language_card_lines
+from moderation.model.language_training import measure as measure_languages
+from moderation.model.language_training import train_heads
 from moderation.model.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE
 
 THRESHOLD = 0.5
@@ -449,13 +454,20 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     }
     model = fit_model(examples, counts, names, found)
     del counts
+    languages = load_languages(data_dir) if not missing_language_sets(data_dir) else []
+    if languages:
+        if max_per_source is not None:
+            languages = [e for source in dict.fromkeys(e.source for e in languages)
+                         for e in [x for x in languages if x.source == source][:max_per_source]]
+        metrics["languages"] = [dataclasses.asdict(row) for row in measure_languages(languages, seed)]
+        model["languages"] = {code: head.to_artifact() for code, head in train_heads(languages, seed).items()}
     # The card's evaluation runs on this very model, before it is written.
     provisional = Classifier(model, {"rows": _row_counts(examples)})
     metrics["news_comments_by_threshold"] = news_comment_sweep(provisional)
     metrics["evaluation"] = evaluate(provisional, data_dir, ours_loso=metrics["cross_source"])
     metrics["attributes"] = measure_attributes(provisional, data_dir)
 
-    files = source_files(data_dir)
+    files = source_files(data_dir) + [data_dir / entry.file for entry in LANGUAGE_SETS if languages]
     metadata = write_artifact(model, Path(out_path), {
         "seed": seed,
         "training_seconds": round(time.monotonic() - started, 1),
@@ -740,6 +752,8 @@ def model_card(metadata: dict[str, Any]) -> str:
     report = format_report(evaluation).split("\n")
     # The evaluation report's own title is replaced, and its sections sit one level down in the card.
     body = [f"#{line}" if line.startswith("## ") else line for line in report[1:]]
+    if metrics.get("languages"):
+        lines += ["", *language_card_lines(metrics["languages"], evaluation.get("languages", []), cell)]
     lines += ["", "## Evaluation report (`moderation evaluate`, same run)", "", *body]
     if "attributes" in metrics:
         lines += [
