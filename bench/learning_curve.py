@@ -143,8 +143,8 @@ def probabilities(model: Classifier, rows: Sequence[Example]) -> np.ndarray:
 
 def language_site_rows(data: Path, name: str) -> list[Example]:
     """A language set's held-out part as a site's comments, each in the language intake would find."""
-    from moderation.model.language_data import SETS_BY_FOLDER, load_language_set
     from moderation.model.languages import detect_language
+    from moderation.model.languages.data import SETS_BY_FOLDER, load_language_set
 
     language = LANGUAGE_SITES[name]
     return [Example(e.text, name, 0, e.abuse, language=detect_language(e.text, language).code)

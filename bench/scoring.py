@@ -162,7 +162,7 @@ def language_texts(code: str, count: int, synthetic: bool) -> tuple[list[str], s
     """Return count comments in a language: its public sets' held-out texts, else sentences joined at random."""
     if not synthetic and DATA_DIR.is_dir():
         try:
-            from moderation.model.language_data import LANGUAGE_SETS, load_language_set
+            from moderation.model.languages.data import LANGUAGE_SETS, load_language_set
 
             texts = [e.text for entry in LANGUAGE_SETS if entry.language == code and (DATA_DIR / entry.file).is_file()
                      for e in load_language_set(DATA_DIR, entry) if e.part == "test"]
@@ -179,7 +179,7 @@ def language_texts(code: str, count: int, synthetic: bool) -> tuple[list[str], s
 
 def language_lines(clf: Classifier, english_p50: float, args: argparse.Namespace) -> None:
     """Time score() and probabilities() per language with a head of its own, against English's score() median."""
-    from moderation.model.language_heads import POOLED
+    from moderation.model.languages.heads import POOLED
 
     heads = [code for code in clf.languages if code != POOLED]
     if not heads:

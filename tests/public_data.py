@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from moderation.model.datasets import missing_sets
-from moderation.model.language_data import missing_language_sets
+from moderation.model.languages.data import missing_language_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MODERATION_TRAINING_DATA") or ROOT.parent / "shared" / "data")

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from moderation.model.classifier import Classifier
-from moderation.model.language_heads import N_FEATURES, LanguageHead, text_features, tokens
-from moderation.model.language_training import train_head
 from moderation.model.languages import (
     SUPPORTED_LANGUAGES,
     UNDETERMINED,
@@ -15,6 +13,8 @@ from moderation.model.languages import (
     is_supported,
     normalise_language,
 )
+from moderation.model.languages.heads import N_FEATURES, LanguageHead, text_features, tokens
+from moderation.model.languages.training import train_head
 from moderation.model.signals import Author
 
 

@@ -36,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moderation.model import signals as signal_detectors
-from moderation.model.language_heads import POOLED, LanguageHead, WordShare
-from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
+from moderation.model.languages.detection import ENGLISH, SUPPORTED_LANGUAGES
+from moderation.model.languages.heads import POOLED, LanguageHead, WordShare
 from moderation.model.lexicon import (
     IDENTITY_TOKEN,
     LEXICON_FEATURE,
@@ -409,7 +409,7 @@ class Classifier:
         self._signal_weights = weights[words + site:]
         # Word form -> packed feature ids and bigram number: comments reuse words.
         self._words = _WordCache(self._vocabulary, _BigramIndex(self._vocabulary))
-        # The abuse heads of the other languages, and the pooled one (moderation.model.language_heads).
+        # The abuse heads of the other languages, and the pooled one (moderation.model.languages.heads).
         self.languages: dict[str, LanguageHead] = {
             str(code): LanguageHead.from_artifact(str(code), stored)
             for code, stored in (model.get("languages") or {}).items()

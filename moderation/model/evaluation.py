@@ -44,7 +44,7 @@ from moderation.model.datasets import (
     load_civil_spans,
     source_files,
 )
-from moderation.model.language_evaluation import language_lines, language_report
+from moderation.model.languages.evaluation import language_lines, language_report
 from moderation.model.lexicon import in_lexicon
 from moderation.model.signals import NO_AUTHOR
 from moderation.policy import Assessment, Policy, Word, decide

@@ -50,10 +50,10 @@ from moderation.model.datasets import (
 )
 from moderation.model.evalsets import NEWS_COMMENTS
 from moderation.model.evaluation import REFERENCE_NAME, cell, evaluate, format_report, threshold_metrics
-from moderation.model.language_data import LANGUAGE_SETS, load_languages, missing_language_sets
-from moderation.model.language_training import card_lines as language_card_lines
-from moderation.model.language_training import measure as measure_languages
-from moderation.model.language_training import train_heads
+from moderation.model.languages.data import LANGUAGE_SETS, load_languages, missing_language_sets
+from moderation.model.languages.training import card_lines as language_card_lines
+from moderation.model.languages.training import measure as measure_languages
+from moderation.model.languages.training import train_heads
 from moderation.model.lexicon import IDENTITY_TOKEN, LEXICON_FEATURE, PROMO_FEATURE
 
 THRESHOLD = 0.5

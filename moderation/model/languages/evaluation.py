@@ -19,8 +19,8 @@ from sklearn.metrics import roc_auc_score
 
 from moderation.model.classifier import Classifier
 from moderation.model.datasets import clean_tweet
-from moderation.model.language_data import LANGUAGE_SETS, LanguageSet, load_language_set, read_rows
 from moderation.model.languages import detect_language
+from moderation.model.languages.data import LANGUAGE_SETS, LanguageSet, load_language_set, read_rows
 from moderation.policy import Policy
 
 HEADER = ("language", "source", "register", "n (held-out)", "abusive", "language found", "abuse ROC AUC",

@@ -1,7 +1,7 @@
 """Abuse heads for the languages other than English: hashed word and character n-grams, one linear head each.
 
 English has the vocabulary model of moderation.model.classifier, with its lexicons. Each other language
-has one head trained on its public sets (moderation.model.language_data): the words of a comment, each
+has one head trained on its public sets (moderation.model.languages.data): the words of a comment, each
 word's character 2-5-grams (Korean and German build words from parts; Arabic and Portuguese inflect),
 and pairs of neighbouring words, hashed into N_FEATURES columns, sublinear tf-idf, and an L2 logistic
 regression Platt-scaled on out-of-fold scores with classes weighted equally. Chinese is written without

@@ -20,8 +20,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from moderation.model.language_data import CROSS_SOURCE, LANGUAGE_SETS, LabelledText
-from moderation.model.language_heads import CHAR_NGRAMS, N_FEATURES, POOLED, LanguageHead, counts, sublinear_tfidf
+from moderation.model.languages.data import CROSS_SOURCE, LANGUAGE_SETS, LabelledText
+from moderation.model.languages.heads import CHAR_NGRAMS, N_FEATURES, POOLED, LanguageHead, counts, sublinear_tfidf
 
 # (character n-grams, C) per language, chosen on the held-out parts from n-grams 1-4, 1-5, 2-5 and C 0.5, 1, 2:
 # Korean gains from single syllables, and French's 3,200 keyword-sampled tweets need the strongest
@@ -152,13 +152,13 @@ def card_lines(measured: Sequence[dict[str, object]], evaluated: Sequence[dict[s
         "## Languages other than English",
         "",
         "German, Portuguese, French, Arabic, Korean and Chinese comments get an abuse head each "
-        "(`moderation/model/language_heads.py`): the words of a comment, each word's character n-grams and "
+        "(`moderation/model/languages/heads.py`): the words of a comment, each word's character n-grams and "
         f"neighbouring word pairs (Chinese: each character, pairs and runs of three), hashed into {N_FEATURES:,} "
         "columns, sublinear tf-idf and an L2 logistic regression, Platt-scaled on out-of-fold scores with "
         f"classes weighted equally and shifted to a stream where {PRIOR:.0%} of comments are abusive. "
         "Any other language gets the pooled head (all six languages' sets together) as a rough score that "
         "policy never acts on (`unsupported_language`). A comment's language is found once, at intake, by CLD2 "
-        "with the site's or article's language as hint and fallback (`moderation/model/languages.py`).",
+        "with the site's or article's language as hint and fallback (`moderation/model/languages/detection.py`).",
         "",
         "Spam outside English is scored without words: the spam head's links, addresses, sums and numbers, and "
         "the signals of the text and the form's fields. No spam set exists in these languages, and the English "
