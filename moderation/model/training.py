@@ -50,7 +50,7 @@ from moderation.model.datasets import (
 )
 from moderation.model.evalsets import NEWS_COMMENTS
 from moderation.model.evaluation import REFERENCE_NAME, cell, evaluate, format_report, threshold_metrics
-from moderation.model.languages.data import LANGUAGE_SETS, load_languages, missing_language_sets
+from moderation.model.languages.data import LANGUAGE_SETS, hygiene_report, load_languages, missing_language_sets
 from moderation.model.languages.training import card_lines as language_card_lines
 from moderation.model.languages.training import measure as measure_languages
 from moderation.model.languages.training import train_heads
@@ -457,9 +457,11 @@ def train_model(data_dir: Path, out_path: Path = DEFAULT_MODEL_PATH, seed: int =
     languages = load_languages(data_dir) if not missing_language_sets(data_dir) else []
     if languages:
         if max_per_source is not None:
+            languages = random.Random(seed).sample(languages, len(languages))
             languages = [e for source in dict.fromkeys(e.source for e in languages)
                          for e in [x for x in languages if x.source == source][:max_per_source]]
         metrics["languages"] = [dataclasses.asdict(row) for row in measure_languages(languages, seed)]
+        metrics["language_hygiene"] = hygiene_report(data_dir)
         model["languages"] = {code: head.to_artifact() for code, head in train_heads(languages, seed).items()}
     # The card's evaluation runs on this very model, before it is written.
     provisional = Classifier(model, {"rows": _row_counts(examples)})
@@ -753,7 +755,8 @@ def model_card(metadata: dict[str, Any]) -> str:
     # The evaluation report's own title is replaced, and its sections sit one level down in the card.
     body = [f"#{line}" if line.startswith("## ") else line for line in report[1:]]
     if metrics.get("languages"):
-        lines += ["", *language_card_lines(metrics["languages"], evaluation.get("languages", []), cell)]
+        lines += ["", *language_card_lines(metrics["languages"], evaluation.get("languages", []), cell,
+                                           metrics.get("language_hygiene", {}))]
     lines += ["", "## Evaluation report (`moderation evaluate`, same run)", "", *body]
     if "attributes" in metrics:
         lines += [

@@ -115,7 +115,8 @@ _SPACES = re.compile(r"[ \t]+")
 
 def clean_language_text(text: str) -> str:
     """Return a tweet or comment without the marks of where it was posted (mentions, links, `rt`, `#`)."""
-    text = clean_tweet(text)
+    # MLMA keeps some line breaks as the two characters backslash and n.
+    text = clean_tweet(text.replace("\\n", "\n"))
     text = _RT.sub(" ", _LINK.sub(" ", _MENTION.sub(" ", text)))
     text = _HASH.sub("", text)
     return _SPACES.sub(" ", text).strip(" :\n")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction import FeatureHasher
 
@@ -95,6 +96,8 @@ def text_features(text: str, grams: tuple[int, int] = CHAR_NGRAMS) -> list[str]:
 
 def counts(texts: Sequence[str], grams: tuple[int, int] = CHAR_NGRAMS) -> Any:
     """Return the hashed feature counts of texts (CSR, one row per text)."""
+    if not texts:
+        return sp.csr_matrix((0, N_FEATURES))
     return _HASHER.transform(text_features(text, grams) for text in texts)
 
 

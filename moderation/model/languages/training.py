@@ -102,6 +102,8 @@ def measure(examples: Sequence[LabelledText], seed: int = 0) -> list[LanguageRow
         for source in dict.fromkeys(e.source for e in own):
             whole = source in crossing
             test = [e for e in own if e.source == source and (whole or e.part == "test")]
+            if not test:
+                continue
             labels = [e.abuse for e in test]
             scores = head.log_odds([e.text for e in test])
             simple = simple_learner([e.text for e in train], [e.abuse for e in train], [e.text for e in test])
@@ -146,7 +148,7 @@ ATTRIBUTE_BACKING = (
 
 
 def card_lines(measured: Sequence[dict[str, object]], evaluated: Sequence[dict[str, object]],
-               cell: Callable[[object], str]) -> list[str]:
+               cell: Callable[[object], str], hygiene: dict[str, dict[str, int]] | None = None) -> list[str]:
     """The model card's section on the languages other than English."""
     lines = [
         "## Languages other than English",
@@ -187,6 +189,16 @@ def card_lines(measured: Sequence[dict[str, object]], evaluated: Sequence[dict[s
             lines.append(f"- {row['language']} ({row['source']}): language found {cell(row['language_found'])}, "
                          f"abuse ROC AUC {cell(row['roc_auc'])}, civil held for abuse {cell(row['civil_held_abuse'])},"
                          f" civil held for spam {cell(row['civil_held_spam'])} of {row['civil_texts']}")
+    if hygiene:
+        lines += ["", "**Near copies** (`moderation/model/languages/data.py`, the spam sets' rule: equal after folding "
+                  "case, width, marks, digits and punctuation, or one holding another's whole of 20+ letters): "
+                  "a train text that near-copies a held-out text of its language is dropped, and each language "
+                  "trains on a text once.", ""]
+        for folder, counts in hygiene.items():
+            lines.append(f"- {folder}: {counts.get('rows')} rows, {counts.get('train')} train and "
+                         f"{counts.get('test')} held out after dropping {counts.get('repeats', 0)} repeats, "
+                         f"{counts.get('copies', 0)} copies and {counts.get('contained', 0)} containers of "
+                         f"held-out texts, {counts.get('across_sets', 0)} across sets")
     lines += ["", "**What backs each attribute in each language**:", ""]
     lines += [f"- {what}: {where}" for what, where in ATTRIBUTE_BACKING]
     lines += ["", "**Sets, citations and licences** (`../shared/data/README-languages.md`, never copied here):", ""]
