@@ -23,6 +23,7 @@ from api.problems import ProblemError
 from api.services import services
 from moderation.akismet import (
     THANKS,
+    InLanguage,
     Submission,
     feedback,
     is_blog_url,
@@ -171,7 +172,8 @@ def comment_check() -> Response:
     if answer is None:
         models = services().models.current()
         started = time.perf_counter()
-        assessment = assess(models.live, submission.text, submission.author)
+        # Scored in the comment's own language (the site's `blog_lang` as the hint), never as English regardless.
+        assessment = assess(InLanguage(models.live, submission.language().code), submission.text, submission.author)
         metrics.SCORING.observe(time.perf_counter() - started)
         policy = services().policies.current()
         answer = verdict(policy, assessment, submission, _standing(submission.author.email, policy))

@@ -16,8 +16,9 @@ from api import metrics
 from api.inputs import is_json
 from api.problems import ProblemError
 from api.services import services
+from moderation.akismet import InLanguage
 from moderation.authors.identity import identity_key
-from moderation.coral import STAFF_ROLES, CoralPhaseRequest, coral_author, moderate, signature_matches
+from moderation.coral import STAFF_ROLES, CoralPhaseRequest, coral_author, moderate, phase_language, signature_matches
 from moderation.intake import assess
 from moderation.markup import plain_text
 from moderation.schemas import field_errors
@@ -65,14 +66,15 @@ def moderation_phase() -> Response:
         return _nothing_to_do("empty")  # an image or an embed alone: no words to judge
     models = services().models.current()
     started = time.perf_counter()
-    assessment = assess(models.live, text)
+    language = phase_language(text, request.args.get("language"))
+    assessment = assess(InLanguage(models.live, language.code), text)
     metrics.SCORING.observe(time.perf_counter() - started)
     # Coral's timeout is the budget: no Redis round trip for the policy on most requests; a change reaches this
     # route within POLICY_FRESH_SECONDS.
     policy = services().policies.current(POLICY_FRESH_SECONDS)
     found = services()
     standing = found.standings.read(identity_key(found.intake.secret, coral_author(phase.author.id)), policy)
-    result = moderate(policy, assessment, text, models.live.version, standing)
+    result = moderate(policy, assessment, text, models.live.version, standing, language)
     metrics.record_decision("coral", result.decision.status, result.decision.codes)
     if result.body is None:
         return Response(status=204)

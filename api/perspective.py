@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api.limits import api_key_identity, api_key_limits, limited, limiter
 from api.problems import foreign_errors
 from api.services import services
+from moderation.akismet import InLanguage
 from moderation.api_keys import ApiKey, ApiKeys
 from moderation.decisions import store_imported
 from moderation.model.attributes import SpanRule, attribute_scores
@@ -147,10 +148,12 @@ def analyze() -> Response:
     with _key_first():
         checked = parse_analyze(_body(), SERVED)
     scores = {}
-    if checked.languages.supported:
+    language = checked.languages.scoring
+    # No attribute left (dropUnsupportedAttributes dropped them all) or no language: nothing to score.
+    if checked.attributes and language is not None:
         model = services().models.current().live
         text = checked.comment.plain
-        scored = model.score(text)
+        scored = InLanguage(model, language).score(text)
         rule = _span_rule(model) if checked.span_annotations else None
         scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], rule)
         key = _api_key()
@@ -212,15 +215,16 @@ def openapi_schemas() -> dict[str, Any]:
     schemas = {f"{_PREFIX}{name}": _openapi_schema(schema)
                for name, schema in discovery_document("/")["schemas"].items()}
     served = {"propertyNames": {"enum": list(SERVED)}, "minProperties": 1}
-    english = {"type": "string", "pattern": "^[Ee][Nn]([-_][A-Za-z0-9-]*)?$"}
+    # Any language tag is well formed; which attribute is backed in which language is the 400 the errors name.
+    tag = {"type": "string", "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"}
     analyze = schemas[f"{_PREFIX}AnalyzeCommentRequest"]
     analyze["required"] = ["comment", "requestedAttributes"]
     analyze["properties"]["requestedAttributes"].update(served)
-    analyze["properties"]["languages"]["items"] = english
+    analyze["properties"]["languages"]["items"] = tag
     suggest = schemas[f"{_PREFIX}SuggestCommentScoreRequest"]
     suggest["required"] = ["comment", "attributeScores"]
     suggest["properties"]["attributeScores"].update(served)
-    suggest["properties"]["languages"]["items"] = english
+    suggest["properties"]["languages"]["items"] = tag
     schemas[f"{_PREFIX}TextEntry"]["required"] = ["text"]
     schemas[f"{_PREFIX}TextEntry"]["properties"]["text"]["minLength"] = 1
     # Only probabilities are served or taken; a Context holds entries or an article and parent, not both.
@@ -254,8 +258,10 @@ def openapi_paths() -> dict[str, Any]:
         return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
 
     errors = {
-        "400": answer("Error", "INVALID_ARGUMENT: a malformed request, an unknown attribute, an unsupported "
-                               "language, a text over 20 KB, or a wrong key (reason API_KEY_INVALID)"),
+        "400": answer("Error", "INVALID_ARGUMENT: a malformed request, an unknown attribute, an attribute with "
+                               "no backing in the comment's language (LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE), a "
+                               "language that cannot be detected, a text over 20 KB, or a wrong key (reason "
+                               "API_KEY_INVALID)"),
         "403": answer("Error", "PERMISSION_DENIED: no API key"),
         "413": answer("Error", "The body is over 256 KB"),
         "415": answer("Error", "The body is not JSON"),

@@ -6,13 +6,18 @@ src/akismet/_common.py and _sync_client.py: form fields `api_key`, `blog`, `user
 `AkismetArguments`; `key` and `blog` for verify-key; the bodies `true`/`false`, `valid`/`invalid`, the submission
 thanks, and `X-akismet-pro-tip: discard`) and WordPress's Akismet plugin (class.akismet.php: `http_post` sends
 `api_key` in the body or the key as the first label of the host, `check_key_status` sends `key` and `blog`).
+
+Languages: comment-check's `blog_lang` is "the language(s) in use on the blog or site, in ISO 639-1 format,
+comma-separated. A site with articles in English and French might use: en, fr_ca" (Akismet's documentation,
+as its clients quote it: akismet-api's `lang`, @cedx/akismet's `Blog.languages`). Its first language is the
+hint and fallback of the comment's detected language, and the comment is scored in the language detected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -21,7 +26,8 @@ from moderation.authors.standing import NORMAL, Standing
 from moderation.comments import now_iso
 from moderation.decisions import Decision, email_domain
 from moderation.markup import plain_text
-from moderation.model.signals import Author
+from moderation.model.languages import ENGLISH, DetectedLanguage, detect_language, normalise_language
+from moderation.model.signals import NO_AUTHOR, Author
 from moderation.policy import Assessment, Policy, decide
 
 # Every field Akismet documents for comment-check, submit-spam and submit-ham; others are ignored, as Akismet does
@@ -44,6 +50,36 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _NAME_MAX, _URL_MAX = 200, 2048
 
 
+@dataclass(frozen=True, slots=True)
+class InLanguage:
+    """A model that scores every text in one language, in the shape intake.assess calls (text and author).
+
+    Every drop-in surface scores through it: `Classifier.score` takes the language, the protocols that
+    intake and the registry type models with do not name it yet.
+    """
+
+    model: Any
+    language: str
+
+    @property
+    def version(self) -> str:
+        return str(self.model.version)
+
+    def score(self, text: str, author: Author = NO_AUTHOR) -> Any:
+        """The model's scores of `text` (and its author's fields) read as this language."""
+        return self.model.score(text, author, language=self.language)
+
+
+def blog_language(value: str) -> str | None:
+    """The first language of `blog_lang` as ISO 639-1: Akismet documents it as the site's languages, ISO 639-1,
+    comma-separated ("en, fr_ca"); WordPress's plugin sends the site's locale ("de_DE")."""
+    for tag in value.split(","):
+        code = normalise_language(tag)
+        if code:
+            return code
+    return None
+
+
 class AkismetFields(BaseModel):
     """The form fields of comment-check, submit-spam and submit-ham, as Akismet documents them (for /openapi.json;
     the routes read them as Akismet does: blank means absent, other fields are ignored)."""
@@ -64,7 +100,8 @@ class AkismetFields(BaseModel):
     comment_context: str = ""
     comment_date_gmt: str = ""
     comment_post_modified_gmt: str = ""
-    blog_lang: str = ""
+    blog_lang: str = Field(default="", description="The site's languages, ISO 639-1, comma-separated (`en, "
+                           "fr_ca`): the first is what a comment too short to tell is taken to be in")
     blog_charset: str = ""
     user_role: str = Field(default="", description="`administrator` is never spam")
     is_test: str = Field(default="", description="1 or true: submissions teach nothing")
@@ -101,6 +138,8 @@ class Submission:
     user_role: str = ""
     is_test: bool = False
     ip: str = ""
+    # The site's first language from `blog_lang`, the hint and fallback for detecting the comment's.
+    blog_language: str | None = None
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> Submission:
@@ -116,7 +155,13 @@ class Submission:
             user_role=fields.get("user_role", "").strip().lower(),
             is_test=fields.get("is_test", "").strip().lower() in _TRUE,
             ip=fields.get("user_ip", "").strip()[:64],
+            blog_language=blog_language(fields.get("blog_lang", "")[:_NAME_MAX]),
         )
+
+    def language(self) -> DetectedLanguage:
+        """The comment's language: CLD2's, hinted with the site's first `blog_lang`; that language (English
+        without one) for a comment too short to tell."""
+        return detect_language(self.text, fallback=self.blog_language or ENGLISH)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,12 @@ Matched against Coral's source (coralproject/talk):
 - client/src/core/client/admin/routes/Configure/sections/ModerationPhases/ConfigureExternalModerationPhaseForm:
   the timeout is set per phase, 100-10,000 ms, 200 ms unless the admin changes it; the body format is HTML unless
   the admin picks plain text.
+
+Languages: the phase's request carries no language. The tenant has one (`locale`, a BCP-47 tag such as en-US,
+de, pt-BR: server/src/core/server/models/tenant/tenant.ts, TenantSettings), which Coral's own Perspective
+integration turns into `languages` (services/perspective/perspective.ts, convertLanguage), but external.ts
+sends only the fields above. So the comment's language is detected (CLD2), with the hint and fallback the
+admin may put in the phase's Callback URL as `?language=<the tenant's locale>`; English without one.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.authors.standing import NORMAL, Standing
+from moderation.model.languages import ENGLISH, DetectedLanguage, detect_language, normalise_language
 from moderation.policy import Assessment, AuthorContext, Decision, Policy, Reason, decide
 
 # The values ExternalModerationResponseSchema allows (GQLCOMMENT_STATUS, ACTION_TYPE.FLAG, the two flag reasons
@@ -151,8 +158,14 @@ def coral_author(author_id: str) -> str:
     return f"coral:{author_id}"
 
 
+def phase_language(text: str, hint: str | None = None) -> DetectedLanguage:
+    """A Coral comment's language: CLD2's, hinted with the Callback URL's `language` (a BCP-47 tag, any case or
+    region); that language (English without one) for a comment too short to tell."""
+    return detect_language(text, fallback=normalise_language(hint) or ENGLISH)
+
+
 def moderate(policy: Policy, assessment: Assessment, text: str, model_version: str,
-             standing: Standing = NORMAL) -> PhaseResult:
+             standing: Standing = NORMAL, language: DetectedLanguage | None = None) -> PhaseResult:
     """Hold (SYSTEM_WITHHELD) or reject (REJECTED) what our policy would hold or reject, flagged with Coral's
     reasons; nothing to do for what it would publish. An author's standing here applies too: a banned or
     suspended one is rejected, a premoderated one held as Coral holds its own premoderated users (PREMOD)."""
@@ -172,6 +185,8 @@ def moderate(policy: Policy, assessment: Assessment, text: str, model_version: s
         metadata={
             "scores": {"spam": round(assessment.spam, 4), "abuse": round(assessment.abuse, 4)},
             "model_version": model_version,
+            # The language the comment was scored in, and whether it was detected or taken from the hint.
+            **({"language": language.code, "language_source": language.source} if language else {}),
             "decision": decision.status,
             # Spans are offsets into the text we scored: the body with its markup removed.
             "reasons": [reason.as_dict() for reason in decision.reasons],

@@ -21,6 +21,16 @@ Coral Talk sends (server/src/core/server/services/perspective/perspective.ts):
 - Errors: `{"error": {"code", "message", "status", "details"}}`, the messages and `errorType`s of
   Perspective's documented errors (COMMENT_EMPTY, COMMENT_TOO_LONG, NO_REQUESTED_ATTRIBUTES,
   LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE, LANGUAGE_DETECTION_FAILED, INVALID_REQUEST otherwise).
+- Languages: `languages` holds ISO 639-1 or BCP-47 tags, several when the text mixes languages; without
+  it the language is detected, and a text whose language cannot be detected is refused (methods.md;
+  the discovery document: "The server also returns an error if the languages (either specified by the
+  caller, or auto-detected) are not *all* supported"). Support is per attribute, as Perspective's was:
+  an attribute with no backing in one of the comment's languages (moderation.model.attributes.
+  BACKED_LANGUAGES) is answered "Attribute X does not support request languages: ..." with the detail
+  `languageNotSupportedByAttributeError {requestedLanguages | detectedLanguages, attribute}` that
+  clients quote (for example "Attribute SEXUALLY_EXPLICIT does not support request languages: om",
+  detectedLanguages ["om"]), or dropped with `dropUnsupportedAttributes`. The comment is scored in its
+  first language; the answer's `languages` mirrors the request's, else gives the detected one.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from moderation.decisions import Decision
 from moderation.keys import Keys
 from moderation.model.attributes import (
     ATTRIBUTES,
+    BACKED_LANGUAGES,
     IDENTITY_ATTACK,
     INSULT,
     SEVERE_TOXICITY,
@@ -48,12 +59,13 @@ from moderation.model.attributes import (
     THREAT,
     TOXICITY,
     AttributeScore,
+    backed_in,
 )
+from moderation.model.languages import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, detect_language, normalise_language
 
 # Perspective counts the limit in bytes of UTF-8, not characters: its answer to a longer text is
 # "Comment text was too many bytes. Value (23368) exceeded limit (20480)." (20 KB in its limits page).
 MAX_TEXT_BYTES = 20 * 1024
-SUPPORTED_LANGUAGE = "en"
 PROBABILITY = "PROBABILITY"
 SCORE_TYPES = ("SCORE_TYPE_UNSPECIFIED", "PROBABILITY", "STD_DEV_SCORE", "PERCENTILE", "RAW")
 TEXT_TYPES = ("TEXT_TYPE_UNSPECIFIED", "PLAIN_TEXT", "HTML")
@@ -347,62 +359,72 @@ _CONTROLS = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E,
 
 
 def detect_languages(text: str) -> list[str]:
-    """The languages CLD2 reliably finds in text, most likely first; [] when it cannot tell (short texts)."""
+    """The languages CLD2 reliably finds in text, most likely first; else the one its script alone names; else []."""
     import pycld2
 
     try:
         # CLD2 refuses control characters (C0, DEL, C1) as invalid UTF-8; they say nothing of the language.
         reliable, _, found = pycld2.detect(text.translate(_CONTROLS))
     except pycld2.error:
-        return []
-    if not reliable:
-        return []
-    return [code for _, code, percent, _ in found if code not in ("un", "xxx") and percent > 0]
-
-
-def is_supported(language: str) -> bool:
-    """Whether an ISO 639-1 or BCP-47 code names English ('en', 'EN', 'en-US', 'en_GB')."""
-    return re.split(r"[-_]", language.strip(), maxsplit=1)[0].lower() == SUPPORTED_LANGUAGE
+        reliable, found = False, ()
+    if reliable:
+        codes = [code for _, code, percent, _ in found if code not in ("un", "xxx") and percent > 0]
+        if codes:
+            return codes
+    # CLD2 is unsure of short texts; a short one in Hangul, Han or Arabic script still says its language.
+    by_script = detect_language(text, fallback=None)
+    return [by_script.code] if by_script.source == "script" else []
 
 
 @dataclass(frozen=True, slots=True)
 class Languages:
+    """The request's languages as sent, CLD2's, and the ISO 639-1 codes the comment is taken to be in."""
+
     requested: list[str]
     detected: list[str]
-    supported: bool
+    # The requested languages, else the most likely detected one, each as ISO 639-1 (None where a tag has no
+    # readable language); empty when none was given and none detected.
+    codes: tuple[str | None, ...]
 
     @property
     def effective(self) -> list[str]:
         """What the answer's `languages` says: the request's, else the most likely detected one."""
         return self.requested or self.detected[:1]
 
+    @property
+    def scoring(self) -> str | None:
+        """The language the model scores the comment in: the first of the request's, else the detected one."""
+        return self.codes[0] if self.codes else None
 
-def languages_of(requested: list[str], text: str, first_attribute: str, *, drop_unsupported: bool) -> Languages:
-    """The request's languages checked against the one supported (English); the text's detected languages.
+    def backs(self, attribute: str) -> bool:
+        """Whether `attribute` has backing in every language of the comment (Google's discovery document: the
+        server refuses languages that are not *all* supported)."""
+        return bool(self.codes) and all(backed_in(attribute, code) for code in self.codes)
 
-    With no languages given the detected one decides: none detected is Perspective's "Unable to detect
-    language" (send "languages": ["en"], as Coral does, to skip detection), any but English is
-    unsupported. With drop_unsupported (dropUnsupportedAttributes), an unsupported language answers
-    with no scores instead of an error.
+    def not_supported(self, attribute: str) -> PerspectiveError:
+        """Perspective's LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE error for `attribute` in these languages."""
+        shown, key = (self.requested, "requestedLanguages") if self.requested else (self.detected[:1],
+                                                                                   "detectedLanguages")
+        return invalid(f"Attribute {attribute} does not support request languages: {', '.join(shown)}",
+                       "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+                       languageNotSupportedByAttributeError={key: shown, "attribute": attribute})
+
+
+def languages_of(requested: list[str], text: str, *, drop_unsupported: bool) -> Languages:
+    """The comment's languages: the request's (BCP-47 in any case or region), else the one CLD2 detects.
+
+    With no languages given and none detected, Perspective answers "Unable to detect language" (send
+    `languages`, as Coral does, to skip detection); with drop_unsupported (dropUnsupportedAttributes) the
+    comment has no language instead, and every attribute is dropped.
     """
     detected = detect_languages(text)
     if requested:
-        if all(is_supported(language) for language in requested):
-            return Languages(requested, detected, True)
-        shown, key = requested, "requestedLanguages"
-    elif detected:
-        if is_supported(detected[0]):
-            return Languages(requested, detected, True)
-        shown, key = detected[:1], "detectedLanguages"
-    else:
-        if drop_unsupported:
-            return Languages(requested, detected, False)
+        return Languages(requested, detected, tuple(normalise_language(tag) for tag in requested))
+    if detected:
+        return Languages(requested, detected, (normalise_language(detected[0]),))
+    if not drop_unsupported:
         raise invalid("Unable to detect language.", "LANGUAGE_DETECTION_FAILED")
-    if drop_unsupported:
-        return Languages(requested, detected, False)
-    raise invalid(f"Attribute {first_attribute} does not support request languages: {', '.join(shown)}",
-                  "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
-                  languageNotSupportedByAttributeError={key: shown, "attribute": first_attribute})
+    return Languages(requested, detected, ())
 
 
 # -- analyze ---------------------------------------------------------------------------------------
@@ -417,6 +439,7 @@ class Requested:
 @dataclass(frozen=True, slots=True)
 class AnalyzeRequest:
     comment: CommentText
+    # The requested attributes with backing in the comment's languages (dropUnsupportedAttributes drops the others).
     attributes: list[Requested]
     languages: Languages
     do_not_store: bool
@@ -465,10 +488,15 @@ def parse_analyze(data: dict[str, Any], served: Collection[str] = ATTRIBUTES) ->
     community_id = _string(data, "communityId", "communityId")
     comment = _checked_comment(text, kind)
     attributes = _checked_attributes(wanted, served)
+    found = languages_of(languages, comment.plain, drop_unsupported=drop)
+    unbacked = [wanted.name for wanted in attributes if not found.backs(wanted.name)]
+    if unbacked and not drop:
+        # The first attribute without backing is named, as Perspective names one; clients drop it and retry.
+        raise found.not_supported(unbacked[0])
     return AnalyzeRequest(
         comment=comment,
-        attributes=attributes,
-        languages=languages_of(languages, comment.plain, attributes[0].name, drop_unsupported=drop),
+        attributes=[wanted for wanted in attributes if wanted.name not in unbacked],
+        languages=found,
         do_not_store=do_not_store,
         span_annotations=span_annotations,
         client_token=client_token,
@@ -486,22 +514,21 @@ def analyze_answer(request: AnalyzeRequest, scores: dict[str, AttributeScore]) -
     """The AnalyzeComment response for a checked request and its attribute scores (of the plain text)."""
     answer: dict[str, Any] = {}
     attribute_scores: dict[str, Any] = {}
-    if request.languages.supported:
-        utf16 = utf16_offsets(request.comment.sent) if request.span_annotations else None
-        for wanted in request.attributes:
-            found = scores[wanted.name]
-            if wanted.threshold is not None and found.value < wanted.threshold:
-                continue
-            entry: dict[str, Any] = {"summaryScore": _score(found.value)}
-            if request.span_annotations and found.spans:
-                spans = []
-                for span in found.spans:
-                    begin, end = request.comment.to_sent(span)
-                    if utf16 is not None:
-                        begin, end = utf16[begin], utf16[end]
-                    spans.append({"begin": begin, "end": end, "score": _score(found.value)})
-                entry["spanScores"] = spans
-            attribute_scores[wanted.name] = entry
+    utf16 = utf16_offsets(request.comment.sent) if request.span_annotations else None
+    for wanted in request.attributes:
+        found = scores[wanted.name]
+        if wanted.threshold is not None and found.value < wanted.threshold:
+            continue
+        entry: dict[str, Any] = {"summaryScore": _score(found.value)}
+        if request.span_annotations and found.spans:
+            spans = []
+            for span in found.spans:
+                begin, end = request.comment.to_sent(span)
+                if utf16 is not None:
+                    begin, end = utf16[begin], utf16[end]
+                spans.append({"begin": begin, "end": end, "score": _score(found.value)})
+            entry["spanScores"] = spans
+        attribute_scores[wanted.name] = entry
     if attribute_scores:
         answer["attributeScores"] = attribute_scores
     if request.languages.effective:
@@ -519,7 +546,8 @@ def record_example(redis: Redis, keys: Keys, request: AnalyzeRequest, spam: floa
     redis.xadd(
         keys.perspective_examples,
         {"text": request.comment.plain, "spam": f"{spam:.6f}", "abuse": f"{abuse:.6f}", "model_version": model_version,
-         "community_id": request.community_id, "api_key": api_key, "received_at": now_iso()},
+         "language": request.languages.scoring or "", "community_id": request.community_id, "api_key": api_key,
+         "received_at": now_iso()},
         maxlen=EXAMPLES_MAXLEN, approximate=True,
     )
 
@@ -591,6 +619,20 @@ def labels_of(suggested: dict[str, float]) -> tuple[int | None, int | None]:
     return spam, abuse
 
 
+def _learnt_in(name: str, language: str | None) -> bool:
+    """Whether a suggested score of `name` in `language` can teach the head it labels.
+
+    TOXICITY and its kinds label abuse, which the abuse head learns in its languages (an INSULT suggestion
+    teaches the head even where INSULT's English lexicon gate cannot score); SPAM labels the spam head, whose
+    signals read any language; PROFANITY labels nothing, so any language will do.
+    """
+    if language is None:
+        return False
+    if name in (TOXICITY, *_ABUSIVE_KINDS):
+        return language in SUPPORTED_LANGUAGES
+    return True
+
+
 def parse_suggest(data: dict[str, Any], served: Collection[str] = ATTRIBUTES) -> SuggestRequest:
     """Check a SuggestCommentScore request and read its labels; PerspectiveError (400) when malformed."""
     text, kind = _comment_fields(data)
@@ -613,10 +655,14 @@ def parse_suggest(data: dict[str, Any], served: Collection[str] = ATTRIBUTES) ->
             raise invalid(f"attributeScores[{name}] must not be empty.")
         suggested[name] = _suggested_value(value, name)
     spam, abuse = labels_of(suggested)
+    found = languages_of(languages, comment.plain, drop_unsupported=False)
+    for name in suggested:
+        if not all(_learnt_in(name, code) for code in found.codes):
+            raise found.not_supported(name)
     return SuggestRequest(
         comment=comment,
         suggested=suggested,
-        languages=languages_of(languages, comment.plain, next(iter(suggested)), drop_unsupported=False),
+        languages=found,
         client_token=client_token,
         community_id=community_id,
         spam=spam,
@@ -656,6 +702,20 @@ def _string_enum(values: Sequence[str], description: str) -> dict[str, Any]:
     return {"type": "string", "enum": list(values), "description": description}
 
 
+def _languages_description() -> str:
+    """Which attribute is backed in which language, in words, for the discovery document."""
+    by_languages: dict[frozenset[str] | None, list[str]] = {}
+    for name in ATTRIBUTES:
+        by_languages.setdefault(BACKED_LANGUAGES[name], []).append(name)
+    parts = []
+    for languages, names in by_languages.items():
+        where = "any language" if languages is None else ", ".join(
+            f"{code} ({LANGUAGE_NAMES[code]})" for code in SUPPORTED_LANGUAGES if code in languages)
+        parts.append(f"{', '.join(names)}: {where}")
+    return ("Attributes are backed by language (others answer LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE): "
+            + "; ".join(parts) + ".")
+
+
 def discovery_document(root_url: str) -> dict[str, Any]:
     """Google's discovery document for commentanalyzer v1alpha1, trimmed to what this service serves.
 
@@ -676,7 +736,7 @@ def discovery_document(root_url: str) -> dict[str, Any]:
         "revision": "20261201",
         "title": "Perspective Comment Analyzer API (served by the newsroom moderation service)",
         "description": "Perspective's AnalyzeComment and SuggestCommentScore, answered by this service's own "
-                       "model: English only; attributes " + ", ".join(ATTRIBUTES) + ".",
+                       "model: attributes " + ", ".join(ATTRIBUTES) + ". " + _languages_description(),
         "ownerDomain": "newsroom-moderation",
         "ownerName": "newsroom-moderation",
         "documentationLink": root_url + "openapi.json",
@@ -714,14 +774,16 @@ def discovery_document(root_url: str) -> dict[str, Any]:
                 "requestedAttributes": {"type": "object", "additionalProperties": {"$ref": "AttributeParameters"},
                                         "description": "Attributes to score: " + ", ".join(ATTRIBUTES) + "."},
                 "languages": {"type": "array", "items": {"type": "string"},
-                              "description": "The comment's languages; only English (en) is supported."},
+                              "description": "The comment's languages (ISO 639-1 or BCP-47 tags; detected when "
+                                             "none is given). " + _languages_description()},
                 "doNotStore": {"type": "boolean", "description": "Keep nothing of the comment."},
                 "spanAnnotations": {"type": "boolean", "description": "Return the spans behind each score."},
                 "clientToken": {"type": "string", "description": "Echoed in the response."},
                 "sessionId": {"type": "string", "description": "Accepted, not used."},
                 "communityId": {"type": "string", "description": "Kept with a stored example."},
-                "dropUnsupportedAttributes": {"type": "boolean", "description": "Answer an unsupported language "
-                                              "with no scores instead of an error."},
+                "dropUnsupportedAttributes": {"type": "boolean", "description": "Leave out the requested "
+                                              "attributes with no backing in the comment's language instead of "
+                                              "an error."},
             }),
             "AnalyzeCommentResponse": _schema("AnalyzeCommentResponse", "The comment analysis response message.", {
                 "attributeScores": {"type": "object", "additionalProperties": {"$ref": "AttributeScores"}},
@@ -753,7 +815,10 @@ def discovery_document(root_url: str) -> dict[str, Any]:
                 "comment": text_entry,
                 "context": {"$ref": "Context"},
                 "attributeScores": {"type": "object", "additionalProperties": {"$ref": "AttributeScores"}},
-                "languages": {"type": "array", "items": {"type": "string"}},
+                "languages": {"type": "array", "items": {"type": "string"},
+                              "description": "The comment's languages, as in AnalyzeCommentRequest: a suggestion "
+                                             "of SPAM or PROFANITY in any, of another attribute in those "
+                                             "TOXICITY is backed in."},
                 "communityId": {"type": "string"},
                 "clientToken": {"type": "string"},
                 "sessionId": {"type": "string"},

@@ -117,7 +117,7 @@ def test_html_is_stripped_before_scoring_and_spans_point_into_the_html(client: F
     assert marked == {"idiot", "liar"}
 
 
-def test_language_detection_and_english_only(client: FlaskClient, key: str) -> None:
+def test_language_detection_and_support_by_attribute(client: FlaskClient, key: str) -> None:
     detected = analyze(client, key, {"comment": {"text": CIVIL_TEXT}, "requestedAttributes": {"TOXICITY": {}}})
     assert detected.status_code == 200
     assert detected.get_json()["languages"] == ["en"] and detected.get_json()["detectedLanguages"] == ["en"]
@@ -136,8 +136,11 @@ def test_language_detection_and_english_only(client: FlaskClient, key: str) -> N
     short = google_error(analyze(client, key, {"comment": {"text": "ok"}, "requestedAttributes": {"TOXICITY": {}}}),
                          400, "INVALID_ARGUMENT")
     assert error_type(short) == "LANGUAGE_DETECTION_FAILED"
-    dropped = analyze(client, key, {**coral(french), "languages": ["fr"], "dropUnsupportedAttributes": True})
-    assert dropped.status_code == 200 and dropped.get_json() == {"languages": ["fr"], "detectedLanguages": ["fr"]}
+    # French has an abuse head: TOXICITY is scored, INSULT (an English lexicon's gate) dropped.
+    dropped = analyze(client, key, {"comment": {"text": french}, "languages": ["fr"], "dropUnsupportedAttributes": True,
+                                    "requestedAttributes": {"INSULT": {}, "TOXICITY": {}}})
+    assert dropped.status_code == 200 and list(dropped.get_json()["attributeScores"]) == ["TOXICITY"]
+    assert dropped.get_json()["languages"] == ["fr"] and dropped.get_json()["detectedLanguages"] == ["fr"]
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -410,7 +413,7 @@ def test_bad_suggestions_are_refused_and_store_nothing(app: Flask, client: Flask
     assert list(imported_decisions(app.extensions["moderation"].store)) == []
 
 
-def test_suggestions_need_a_key_and_english(client: FlaskClient, key: str) -> None:
+def test_suggestions_need_a_key_and_a_language_the_abuse_head_scores(client: FlaskClient, key: str) -> None:
     google_error(client.post(SUGGEST, json=coral_feedback(CIVIL_TEXT, "APPROVED")), 403, "PERMISSION_DENIED")
     spanish = {**coral_feedback(CIVIL_TEXT, "APPROVED"), "languages": ["es"]}
     google_error(client.post(f"{SUGGEST}?key={key}", json=spanish), 400, "INVALID_ARGUMENT")

@@ -24,6 +24,14 @@ Spans (Perspective's `spanScores`) are the character spans that back each value:
 evidence words for TOXICITY and SPAM (the rule the model card's span F1 measures), the words or
 phrases that opened the gate for the others. Each span carries its attribute's value: the model
 gives no calibrated probability per word.
+
+Languages (`BACKED_LANGUAGES`): an attribute has backing in a language only where everything it is
+made of reads that language. The abuse head scores the seven languages of
+`moderation.model.languages.SUPPORTED_LANGUAGES`, so TOXICITY is backed in those; the lexicon, the
+identity words and the threat rule are English word lists and patterns, so the attributes they gate
+(INSULT, PROFANITY, IDENTITY_ATTACK, SEVERE_TOXICITY, THREAT) are English only: in another language
+their gate never opens and they would be a silent 0. SPAM outside English is the spam head's
+language-neutral signals (links, phones, messaging apps, the form's fields), which read any language.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from numpy.typing import NDArray
 
 from moderation.model import evalsets
 from moderation.model.classifier import tokenize
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
 from moderation.model.lexicon import IDENTITY_TOKEN, category
 from moderation.threats import find_threats
 
@@ -48,6 +57,38 @@ ATTRIBUTES: tuple[str, ...] = (TOXICITY, SEVERE_TOXICITY, INSULT, PROFANITY, THR
 THRESHOLD = 0.5
 
 _INSULTING = frozenset({"insult", "slur", "dehumanising"})
+
+# The languages (ISO 639-1) in which each attribute has backing; None: any language. See the module's docstring:
+# the abuse head's languages for TOXICITY, English for what an English lexicon or rule gates, any for SPAM.
+_ENGLISH_ONLY = frozenset({ENGLISH})
+BACKED_LANGUAGES: dict[str, frozenset[str] | None] = {
+    TOXICITY: frozenset(SUPPORTED_LANGUAGES),
+    SEVERE_TOXICITY: _ENGLISH_ONLY,
+    INSULT: _ENGLISH_ONLY,
+    PROFANITY: _ENGLISH_ONLY,
+    THREAT: _ENGLISH_ONLY,
+    IDENTITY_ATTACK: _ENGLISH_ONLY,
+    SPAM: None,
+}
+
+
+def backed_in(name: str, language: str | None) -> bool:
+    """Whether attribute `name` has backing in `language` (an ISO 639-1 code; None, no readable language, has none)."""
+    if language is None:
+        return False
+    languages = BACKED_LANGUAGES[name]
+    return languages is None or language in languages
+
+
+def format_languages_table() -> str:
+    """Which attribute is backed in which language, as a Markdown table (docs/MIGRATING.md and the model card)."""
+    lines = ["| attribute | " + " | ".join(SUPPORTED_LANGUAGES) + " | any other language |",
+             "|---|" + "---|" * (len(SUPPORTED_LANGUAGES) + 1)]
+    for name in ATTRIBUTES:
+        cells = ["yes" if backed_in(name, code) else "no" for code in SUPPORTED_LANGUAGES]
+        other = "yes (the signals alone)" if BACKED_LANGUAGES[name] is None else "refused"
+        lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {other} |")
+    return "\n".join(lines)
 
 Span = tuple[int, int]
 
@@ -110,8 +151,9 @@ def evidence_spans(score: float, evidence: Sequence[_Evidence], text: str | None
     if text is None or not kept:
         return sorted(kept)
     tokens = tokenize(text)
-    starts = {start for start, _ in kept}
-    forms = {form for form, start, _ in tokens if start in starts}
+    # Only evidence that is a whole token has later occurrences: a head that weighs characters (Chinese is
+    # written without spaces, so a "word" token is a whole clause) would otherwise mark the whole clause.
+    forms = {form for form, start, end in tokens if (start, end) in kept}
     return sorted(kept | {(start, end) for form, start, end in tokens if form in forms})
 
 
