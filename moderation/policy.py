@@ -186,6 +186,7 @@ class Policy(BaseModel):
     @field_validator("language_thresholds", mode="before")
     @classmethod
     def _one_entry_a_language(cls, value: Any) -> Any:
+        """Refuse two entries for one language ('de' and 'de-AT'), which would otherwise merge silently."""
         if isinstance(value, dict):
             seen: dict[str, str] = {}
             for tag in value:
@@ -200,6 +201,7 @@ class Policy(BaseModel):
     @classmethod
     def _language_holds_before_rejects(cls, value: dict[str, LanguageThresholds],
                                        info: ValidationInfo) -> dict[str, LanguageThresholds]:
+        """Refuse a language whose hold threshold, merged with the policy's own, is above its reject threshold."""
         # The policy's own thresholds are validated before this field (they are declared first).
         base = {name: info.data.get(name) for name in _THRESHOLD_NAMES}
         if None in base.values():
