@@ -10,7 +10,7 @@ from api.inputs import parse, raw_input
 from api.problems import ProblemError, invalid
 from api.services import services
 from moderation.policy import Policy
-from moderation.schemas import ArticleModeIn, FieldError, article_id_or_none, field_errors
+from moderation.schemas import ArticleLanguageIn, ArticleModeIn, FieldError, article_id_or_none, field_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/v1")
 POLICY_MAX_BYTES = 4 * 1024 * 1024
@@ -19,7 +19,8 @@ POLICY_MAX_BYTES = 4 * 1024 * 1024
 @require("admin")
 def get_policy() -> Response:
     policies = services().policies
-    return jsonify(policy=policies.load().model_dump(), article_modes=policies.article_modes())
+    return jsonify(policy=policies.load().model_dump(), article_modes=policies.article_modes(),
+                   article_languages=policies.article_languages())
 
 
 @bp.patch("/policy")
@@ -35,7 +36,9 @@ def change_policy() -> Response:
         policy = services().policies.update(changes, g.moderator.name)
     except ValidationError as error:
         raise invalid(field_errors(error)) from None
-    return jsonify(policy=policy.model_dump(), article_modes=services().policies.article_modes())
+    policies = services().policies
+    return jsonify(policy=policy.model_dump(), article_modes=policies.article_modes(),
+                   article_languages=policies.article_languages())
 
 
 @bp.put("/articles/<article:article_id>/mode", merge_slashes=False)
@@ -47,6 +50,18 @@ def set_article_mode(article_id: str) -> Response:
         raise ProblemError(404, "Not Found", "No such article.")
     services().policies.set_article_mode(thread, mode, g.moderator.name)
     return jsonify(article_id=thread, mode=mode)
+
+
+@bp.put("/articles/<article:article_id>/language", merge_slashes=False)
+@require("admin")
+def set_article_language(article_id: str) -> Response:
+    """The language an article's comments are taken to be in when too short to tell; null: the site's."""
+    language = parse(ArticleLanguageIn, raw_input()).language
+    thread = article_id_or_none(article_id)
+    if thread is None:
+        raise ProblemError(404, "Not Found", "No such article.")
+    services().policies.set_article_language(thread, language, g.moderator.name)
+    return jsonify(article_id=thread, language=language)
 
 
 @bp.delete("/authors/<author_key>")

@@ -17,6 +17,7 @@ from itertools import pairwise
 from typing import Any, get_args
 from urllib.parse import urlencode, urlsplit
 
+import pycld2
 from flask import (
     Blueprint,
     Response,
@@ -51,7 +52,9 @@ from moderation.dsa.appeals import Appellant
 from moderation.dsa.statement import statement_for
 from moderation.keys import QUEUES, SCORED_QUEUES
 from moderation.model import signals
+from moderation.model.languages import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, UNDETERMINED, normalise_language
 from moderation.moderators import Moderator
+from moderation.policy import KNOWN_LANGUAGES, language_code
 from moderation.registry import ModelRegistry, UnknownModel
 from moderation.schemas import (
     AppealDecisionIn,
@@ -100,6 +103,7 @@ REASON_LABELS = {
     "held_network": "Held network",
     "blocked_website": "Blocked website",
     "held_website": "Held website",
+    "unsupported_language": "Language the model does not know",
 }
 STANDING_LABELS = {
     "normal": "Normal",
@@ -143,6 +147,25 @@ DECISION_LABELS = {"reject": "Rejected", "remove": "Removed", "keep": "Kept"}
 OUTCOME_LABELS = {"upheld": "Upheld: the decision stands", "reversed": "Reversed: the decision is undone"}
 # The comment history's DSA events, in words (the others read well as their codes).
 EVENT_LABELS = {"notice": "notice received", "notice_decided": "notice decided"}
+
+
+def _cld2_names() -> dict[str, str]:
+    """CLD2's name of each language it detects, by ISO code (a name under the code itself before a variant's)."""
+    names: dict[str, str] = {}
+    for name, cld2 in pycld2.LANGUAGES:
+        code = normalise_language(cld2)
+        if code in KNOWN_LANGUAGES and (code == cld2 or code not in names):
+            names[code] = name.removeprefix("X_").replace("_", " ").title()
+    return names
+
+
+# Every language's name by code: the model's as the model card names them, the others as CLD2 does.
+LANGUAGE_LABELS = {**_cld2_names(), **LANGUAGE_NAMES, UNDETERMINED: "Undetermined"}
+
+
+def language_label(code: str) -> str:
+    """A language's name for a moderator ("German"), or its code when there is none."""
+    return LANGUAGE_LABELS.get(code, code)
 
 
 def category_label(code: str) -> str:
@@ -347,6 +370,8 @@ def _reason_rows(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Rules about the author say what they matched: the listed entry, the record, the moderator's reason.
         author_detail = str(reason.get("detail") or "")
         linked = author_detail if code == "linked_author" and author_detail else None
+        if code == "unsupported_language":
+            author_detail = language_label(author_detail)
         if author_detail and not linked and not detail:
             detail = author_detail
         words = list(dict.fromkeys(str(w.get("text", "")) for w in reason.get("words") or [] if w.get("text")))
@@ -394,6 +419,7 @@ def present(item: dict[str, Any], me: str) -> dict[str, Any]:
         "segments": highlight(item.get("body", ""), item.get("reasons") or []),
         "reason_rows": _reason_rows(item.get("reasons") or []),
         "created_display": when(item.get("created_at")),
+        "language_label": language_label(str(item.get("language") or "")),
         "claim_state": None if not holder else ("mine" if holder == me else "other"),
         "claim_until": when(item.get("claim_expires_at"), "%H:%M UTC"),
         "report_rows": [(k, v) for k, v in (item.get("reports") or {}).items() if k != "total" and v],
@@ -408,6 +434,13 @@ def _items(records: list[dict[str, str]]) -> list[dict[str, Any]]:
 def _counts() -> dict[str, int]:
     queues: dict[str, int] = services().store.stats()["queues"]
     return queues
+
+
+def _language_choices(counters: dict[str, int], chosen: str | None) -> list[tuple[str, str]]:
+    """The queue filter's languages: the model's, then the others comments came in (from the stats), by name."""
+    seen = {name.split(":")[1] for name in counters if name.startswith("language:")}
+    others = sorted((seen | ({chosen} if chosen else set())) - set(SUPPORTED_LANGUAGES), key=language_label)
+    return [(code, language_label(code)) for code in (*SUPPORTED_LANGUAGES, *others)]
 
 
 def _dsa_counts() -> dict[str, int]:
@@ -482,6 +515,12 @@ def queue() -> Any:
     problems = []
     if typed is not None and article is None:
         problems.append("An article id is printable text (a slug, a page path or a URL) of at most 2,048 characters.")
+    language = request.args.get("language") or None
+    if language is not None:
+        try:
+            language = language_code(language)
+        except ValueError:
+            abort(400, "Unknown language.")
     sort = request.args.get("sort") or "arrival"
     if sort not in SORT_LABELS:
         abort(400, "Unknown order.")
@@ -491,11 +530,12 @@ def queue() -> Any:
     if cursor is not None and not (UNCERTAIN_CURSOR.match(cursor) if sort == "uncertain" else is_comment_id(cursor)):
         cursor = None
     records, next_cursor = services().store.queue_page(
-        name, cursor, PAGE_SIZE, article_id=article, reason=reason,
+        name, cursor, PAGE_SIZE, article_id=article, reason=reason, language=language,
         sort=sort, policy=services().policies.load() if sort == "uncertain" else None,
     )
-    filters = {"queue": name, "reason": reason or "", "article": article or "",
+    filters = {"queue": name, "reason": reason or "", "language": language or "", "article": article or "",
                "sort": sort if sort != "arrival" else ""}
+    stats = services().store.stats()
     return render_template(
         "console/queue.html",
         view="queue",
@@ -503,7 +543,8 @@ def queue() -> Any:
         filters=filters,
         filter_problems=problems,
         items=_items(records),
-        counts=_counts(),
+        counts=stats["queues"],
+        language_choices=_language_choices(stats["counters"], language),
         batch_count=len(_batch_ids()),
         next_url=queue_url(**filters, cursor=next_cursor or "") if next_cursor else None,
         first_url=queue_url(**filters) if cursor else None,
@@ -519,7 +560,7 @@ def batch() -> Any:
         "console/queue.html",
         view="batch",
         queue=session.get("batch_queue", "pending"),
-        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "article": "",
+        filters={"queue": session.get("batch_queue", "pending"), "reason": "", "language": "", "article": "",
                  "sort": session.get("batch_sort", "")},
         filter_problems=[],
         items=items,

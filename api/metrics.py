@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
 from api.services import Services
+from moderation.model.languages import SUPPORTED_LANGUAGES, UNDETERMINED
 
 # Each worker writes its samples to PROMETHEUS_MULTIPROC_DIR (set by `moderation serve`);
 # /metrics adds them up. Without the variable (tests, one process) the default registry serves.
@@ -31,6 +32,10 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 DECISIONS = Counter("moderation_decisions_total", "Decisions", ["kind", "outcome", "reason"])
+# Comments taken in by POST /v1/comments, by language and the automatic decision. `language` is one of
+# the model's languages, `und` (nobody could tell) or `other`, so the series stay few whatever is posted.
+RECEIVED = Counter("moderation_comments_received_total", "Comments received, by language and automatic decision",
+                   ["language", "status"])
 SCORING = Histogram(
     "moderation_scoring_seconds",
     "Time to score one comment",
@@ -67,6 +72,16 @@ def record_decision(kind: str, outcome: str, reasons: tuple[str, ...] | list[str
         _child(_decisions, DECISIONS, (kind, outcome, reason), kind, outcome, reason).inc()
 
 
+def metric_language(code: str) -> str:
+    """A language's `language` label: its code for the model's languages and `und`, else `other`."""
+    return code if code in SUPPORTED_LANGUAGES or code == UNDETERMINED else "other"
+
+
+def record_received(language: str, status: str) -> None:
+    label = metric_language(language)
+    _child(_received, RECEIVED, (label, status), label, status).inc()
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     from flask import current_app
@@ -86,6 +101,7 @@ def metrics() -> Response:
 _requests: dict[tuple[str, str, int], Any] = {}
 _latency: dict[str, Any] = {}
 _decisions: dict[tuple[str, str, str], Any] = {}
+_received: dict[tuple[str, str], Any] = {}
 
 
 def _child(cache: dict[Any, Any], metric: Any, key: Any, *labels: str) -> Any:

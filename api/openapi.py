@@ -129,8 +129,10 @@ def _coral() -> dict[str, Any]:
 
 SITE_KEY = {"name": "X-Api-Key", "in": "header", "required": False, "schema": {"type": "string"}, "description": (
     "A key from `moderation api-keys`: a site's server (the WordPress plugin). On POST /v1/comments it allows the "
-    "fields `ip`, `user_agent` and `referer` (the reader's; refused with 422 without a key) and answers the true "
-    "status with `reasons` and `scores`; on a decision it stands for a moderator's token, with X-Acting-User")}
+    "fields `ip`, `user_agent` and `referer` (the reader's) and `language` (the page's, an ISO 639-1 code or BCP 47 "
+    "tag: the language of a comment too short to tell, unless its article has one set), each refused with 422 "
+    "without a key, and answers the true status with `reasons`, `scores` and the comment's `language`; on a "
+    "decision it stands for a moderator's token, with X-Acting-User")}
 ACTING_USER = {"name": "X-Acting-User", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "With X-Api-Key: the site's user who decided (recorded as `wordpress:<login>@<key>`)"}
 
@@ -203,6 +205,9 @@ def build() -> dict[str, Any]:
                     _query("article_id", {"type": "string", "pattern": s.ARTICLE_ID_PATTERN,
                                            "maxLength": s.ARTICLE_ID_MAX}),
                     _query("reason", {"type": "string"}),
+                    _query("language", {"type": "string", "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"},
+                           "Only comments in this language (ISO 639-1, as `de`; `und`: undetermined). A comment "
+                           "stored before languages were detected is `en`"),
                     _query("sort", {"type": "string", "enum": ["arrival", "uncertain"], "default": "arrival"},
                            "`arrival`: oldest first. `uncertain` (pending and reported queues): the comments whose "
                            "nearer score (spam or abuse) lies closest to the policy's hold threshold for it "
@@ -297,7 +302,7 @@ def build() -> dict[str, Any]:
             params=[_path("author_key"), _path("note_id")], extra_errors={"404": _problem("No such note")},
         )},
         "/v1/review/stats": {"get": _op(
-            "Queue depths and decision counts", {"200": _json(s.Stats)}, secured=True,
+            "Queue depths, decision counts, and comments by language", {"200": _json(s.Stats)}, secured=True,
         )},
         "/v1/policy": {
             "get": _op("The policy and article modes", {"200": _json(s.PolicyView)}, secured=True),
@@ -307,6 +312,12 @@ def build() -> dict[str, Any]:
         "/v1/articles/{article_id}/mode": {"put": _op(
             "Set an article's mode: open, premoderated or closed", {"200": _json(s.ArticleModeView)},
             body=s.ArticleModeIn, secured=True, params=[article_id],
+            extra_errors={"404": _problem("Not an article id")},
+        )},
+        "/v1/articles/{article_id}/language": {"put": _op(
+            "Set the language an article's comments are taken to be in when too short to tell (null: the "
+            "site's); it is also the language detector's hint", {"200": _json(s.ArticleLanguageView)},
+            body=s.ArticleLanguageIn, secured=True, params=[article_id],
             extra_errors={"404": _problem("Not an article id")},
         )},
         "/v1/authors/{author_key}": {"delete": _op(
@@ -345,7 +356,8 @@ def build() -> dict[str, Any]:
         s.CommentIn, s.CommentReceipt, s.CommentPage, s.PublicComment, s.ReportIn, s.ReportReceipt,
         s.QueuePage, s.ClaimIn, s.ClaimResult, s.DecisionIn, s.DecisionResult, s.BulkDecisionIn,
         s.BulkDecisionResults, s.CommentHistory, s.AuthorView, s.Stats, s.Problem, Policy, s.PolicyView,
-        s.ArticleModeIn, s.ArticleModeView, s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
+        s.ArticleModeIn, s.ArticleModeView, s.ArticleLanguageIn, s.ArticleLanguageView,
+        s.ErasureResult, CoralPhaseRequest, CoralPhaseResponse, AkismetFields,
         VerifyKeyFields, s.AuthorRefusal, s.NoticeIn, s.NoticeReceipt, s.NoticeView, s.NoticeDecisionIn, s.AppealIn,
         s.AppealReceipt, s.AppealView, s.AppealDecisionIn, s.CommentStatus, s.TransparencyReport, s.AuthorsPage,
         s.StandingIn, s.StandingResult, s.NoteIn, s.NoteView, s.AuthorEmailIn, s.AuthorExport,

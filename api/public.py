@@ -13,7 +13,7 @@ from api.inputs import is_form, parse, query_int, raw_input
 from api.limits import client_ip, limited, limiter, posting_headers, reporting_limits
 from api.problems import ProblemError, invalid
 from api.services import services
-from api.sites import keyed_receipt, site_fields, site_key, take_origin
+from api.sites import keyed_receipt, site_fields, site_key, take_language, take_origin
 from api.views import public_comment, review_items
 from moderation.authors.standing import Standing
 from moderation.comments import Origin
@@ -117,6 +117,7 @@ def post_comment() -> Any:
     # Only a keyed request (a site's server) costs the key's lookup; a reader's post goes on as it was.
     site = site_key()
     reader_origin = take_origin(data, site)
+    page_language = take_language(data, site)
     # The posting limits count every post, per IP address and per email (intake counts a valid one
     # in its own round trip; an invalid one is counted here, so a flood of them is refused too).
     ip = ip_identity(request.remote_addr or "")
@@ -144,7 +145,7 @@ def post_comment() -> Any:
         ip = ip_identity(reader_origin.ip)  # the site's server posts for many readers: limit each reader
     try:
         receipt = services().intake.submit(comment, origin, key, identities=(ip, email_identity(comment.email)),
-                                           also_store=site_fields(site))
+                                           also_store=site_fields(site), language=page_language)
     except RateLimited as refused:
         raise _too_many(refused.state) from None
     except ArticleClosed:
@@ -166,6 +167,7 @@ def post_comment() -> Any:
     if not receipt.duplicate:
         metrics.SCORING.observe(receipt.scoring_seconds)
         metrics.record_decision("automatic", receipt.decision, receipt.reasons)
+        metrics.record_received(receipt.language, receipt.decision)
     if return_to:
         response = redirect(_with_receipt(return_to, receipt.id, receipt.status), 303)
         response.headers.update(posting_headers(receipt.limit))

@@ -14,6 +14,8 @@ from api.services import services
 from api.sites import moderator_or_site
 from api.views import review_items
 from moderation.keys import QUEUES, SCORED_QUEUES
+from moderation.model.languages import SUPPORTED_LANGUAGES
+from moderation.policy import language_code
 from moderation.schemas import (
     BulkDecisionIn,
     ClaimIn,
@@ -54,9 +56,15 @@ def queue() -> Response:
     if cursor is not None and not (UNCERTAIN_CURSOR.match(cursor) if sort == "uncertain" else is_comment_id(cursor)):
         raise _bad("cursor", "is not a cursor from this API for this order")
     limit = query_int("limit", 25, 1, 200)
+    language = request.args.get("language") or None
+    if language is not None:
+        try:
+            language = language_code(language)
+        except ValueError as error:
+            raise _bad("language", str(error)) from None
     store = services().store
     records, next_cursor = store.queue_page(
-        name, cursor, limit, article_id=article_id, reason=request.args.get("reason") or None,
+        name, cursor, limit, article_id=article_id, reason=request.args.get("reason") or None, language=language,
         sort=sort, policy=services().policies.load() if sort == "uncertain" else None,
     )
     return jsonify(queue=name, items=review_items(store, records), next_cursor=next_cursor)
@@ -143,6 +151,7 @@ def stats() -> Response:
     decisions: dict[str, dict[str, int]] = {"human": {}, "automatic": {}}
     by_model: dict[str, dict[str, int]] = {}
     reports: dict[str, int] = {}
+    languages: dict[str, dict[str, Any]] = {}
     for name, value in raw["counters"].items():
         kind, _, rest = name.partition(":")
         if kind == "human":
@@ -154,10 +163,28 @@ def stats() -> Response:
         elif kind == "model":
             version, _, outcome = rest.partition(":")
             by_model.setdefault(version, {})[outcome] = value
+        elif kind == "language":
+            code, _, status = rest.partition(":")
+            _language_entry(languages, code)["automatic"][status] = value
+    pending, counted = services().store.pending_languages()
+    for code, count in pending.items():
+        _language_entry(languages, code)["pending"] = count
+    for entry in languages.values():
+        entry["received"] = sum(entry["automatic"].values())
     return jsonify(
         queues=raw["queues"],
         oldest_pending_age_seconds=raw["oldest_pending_age_seconds"],
         decisions=decisions,
         by_model_version=by_model,
         reports=reports,
+        languages=dict(sorted(languages.items(), key=lambda item: (-item[1]["received"], item[0]))),
+        languages_pending_counted=counted,
     )
+
+
+def _language_entry(languages: dict[str, dict[str, Any]], code: str) -> dict[str, Any]:
+    """One language's counts in the stats, made on first use."""
+    if code not in languages:
+        languages[code] = {"supported": code in SUPPORTED_LANGUAGES, "received": 0,
+                           "automatic": {"published": 0, "pending": 0, "rejected": 0}, "pending": 0}
+    return languages[code]

@@ -24,6 +24,7 @@ from moderation.api_keys import ApiKey
 from moderation.comments import Origin, author_key
 from moderation.intake import Receipt
 from moderation.moderators import Moderator
+from moderation.policy import language_code
 from moderation.schemas import AuthorEmailIn, FieldError, is_comment_id
 
 bp = Blueprint("sites", __name__, url_prefix="/v1")
@@ -82,15 +83,39 @@ def take_origin(data: dict[str, Any], site: ApiKey | None) -> Origin | None:
     )
 
 
+def take_language(data: dict[str, Any], site: ApiKey | None) -> str | None:
+    """Pop the page's `language` from `data` (its ISO 639-1 code): 422 naming it without a key or when it names none.
+
+    Only a site's server may send it: it is the fallback for a comment too short to tell, and a language
+    the model does not know takes the abuse score out of the decision, so a reader must not choose it.
+    """
+    if "language" not in data:
+        return None
+    sent = data.pop("language")
+    if site is None:
+        detail = "only a site's server may send it, with its key in X-Api-Key"
+    elif not isinstance(sent, str):
+        detail = "must be a string"
+    elif not sent.strip():
+        return None
+    else:
+        try:
+            return language_code(sent)
+        except ValueError as error:
+            detail = str(error)
+    raise invalid([FieldError(field="language", pointer="#/language", detail=detail)])
+
+
 def site_fields(site: ApiKey | None) -> dict[str, str] | None:
     """What a keyed comment's record keeps of the site that sent it."""
     return {SITE_FIELD: site.name} if site is not None else None
 
 
 def keyed_receipt(receipt: Receipt) -> dict[str, Any]:
-    """The 201's extra fields for a site: the true status, the reasons and the scores."""
+    """The 201's extra fields for a site: the true status, the reasons, the scores and the comment's language."""
     scores = None if receipt.spam is None else {"spam": round(receipt.spam, 4), "abuse": round(receipt.abuse or 0, 4)}
-    return {"status": receipt.decision or receipt.status, "reasons": list(receipt.reasons), "scores": scores}
+    return {"status": receipt.decision or receipt.status, "reasons": list(receipt.reasons), "scores": scores,
+            "language": receipt.language}
 
 
 def moderator_or_site(view: Callable[..., Any]) -> Callable[..., Any]:

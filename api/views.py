@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moderation.authors.standing import Record, Standing
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
 from moderation.store import CommentStore
 
 
@@ -54,6 +55,7 @@ def author_summary(counts: dict[str, int], standing: Standing, record: Record) -
 def review_item(record: dict[str, str], author: dict[str, Any]) -> dict[str, Any]:
     """Everything a moderator needs to decide on one comment."""
     claimed_by, claim_expires_at = _lease(record)
+    language = record.get("language") or ENGLISH
     return {
         **public_comment(record),
         "article_id": record.get("article_id", ""),
@@ -65,6 +67,10 @@ def review_item(record: dict[str, str], author: dict[str, Any]) -> dict[str, Any
         "scores": {"spam": float(record.get("spam", 0)), "abuse": float(record.get("abuse", 0))},
         "reasons": json.loads(record.get("reasons") or "[]"),
         "model_version": record.get("model_version", ""),
+        # Detected at intake; a comment stored before languages were is English. Without an abuse head for
+        # the language the abuse score is a rough cross-language one, which decided nothing.
+        "language": language,
+        "language_supported": language in SUPPORTED_LANGUAGES,
         "reports": _reports(record),
         "author": {"author_key": record.get("author_key", ""), **author},
         "claimed_by": claimed_by,

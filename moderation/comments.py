@@ -99,3 +99,4 @@ class NewComment:
     body: str
     origin: Origin
     website: str = ""  # the author's http(s) URL, or "" for none
+    language: str = "en"  # ISO 639-1 (or `und`), detected at intake

@@ -11,12 +11,13 @@ from typing import Protocol
 from moderation.authors.identity import identity_key, network_key, network_of
 from moderation.authors.standing import Standing, Standings, effective
 from moderation.comments import NewComment, Origin, author_key, new_comment_id
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES, DetectedLanguage, detect_language
 from moderation.model.signals import NO_AUTHOR, Author, Signal
 from moderation.policy import Assessment, AuthorContext, Reason, Word, decide, text_fingerprint
 from moderation.policy_store import PolicyStore
 from moderation.rate_limits import COUNT_HITS, LimitState, PostingLimits, RateLimited
 from moderation.redis_client import EarlyReads
-from moderation.registry import LiveModels
+from moderation.registry import LiveModels, Models
 from moderation.retention import Retention
 from moderation.schemas import CommentIn
 from moderation.store import CommentStore, IdempotencyMismatch
@@ -62,23 +63,26 @@ class _Scores(Protocol):
 
 
 class Scorer(Protocol):
-    """A model as intake needs it: a version, and scores with the words and signals behind them."""
+    """A model as intake needs it: a version, and scores in a language with the words and signals behind them."""
 
     @property
     def version(self) -> str: ...
 
-    def score(self, text: str, author: Author = ...) -> _Scores: ...
+    def score(self, text: str, author: Author = ..., language: str = ...) -> _Scores: ...
 
 
-def assess(scorer: Scorer, text: str, author: Author = NO_AUTHOR) -> Assessment:
-    """The model's scores for a comment's text and its author's fields, with the evidence behind them."""
-    scores = scorer.score(text, author)
+def assess(scorer: Scorer, text: str, author: Author = NO_AUTHOR, language: str = ENGLISH) -> Assessment:
+    """The model's scores for a comment's text in `language` and its author's fields, with the evidence behind them."""
+    scores = scorer.score(text, author, language)
 
     def words(evidence: tuple[_Evidence, ...]) -> tuple[Word, ...]:
         return tuple(Word(e.start, e.end, e.text, e.weight) for e in evidence)
 
+    # The model says whether it has a head for the language (a model trained before a language was
+    # added has none); a scorer that does not say is taken to know the languages this code does.
+    supported = bool(getattr(scores, "language_supported", language in SUPPORTED_LANGUAGES))
     return Assessment(scores.spam, scores.abuse, words(scores.spam_words), words(scores.abuse_words),
-                      tuple(scores.spam_signals))
+                      tuple(scores.spam_signals), language, supported)
 
 
 def poster_status(status: str) -> str:
@@ -102,6 +106,8 @@ class Receipt:
     abuse: float | None = None
     # The posting limit nearest to refusing this poster (None without limits), for the answer's headers.
     limit: LimitState | None = None
+    # The comment's language (ISO 639-1, or `und`), for a keyed caller and the metrics.
+    language: str = ENGLISH
 
 
 class Intake:
@@ -145,12 +151,15 @@ class Intake:
         return self.limits.state(list(replies))
 
     def submit(self, comment: CommentIn, origin: Origin, idempotency_key: str | None = None,
-               identities: tuple[str, ...] = (), also_store: dict[str, str] | None = None) -> Receipt:
+               identities: tuple[str, ...] = (), also_store: dict[str, str] | None = None,
+               language: str | None = None) -> Receipt:
         """Score, decide and store one comment; the same idempotency key gives the same receipt.
 
         `identities` (the poster's IP address and email, see moderation.rate_limits) are counted
         against the posting limits in the same round trip as the reads; over one, RateLimited is
         raised and nothing is stored. `also_store` is kept on the comment as they are (the site that sent it).
+        The comment's language is detected from its text; one too short to tell takes its article's
+        language, else `language` (the page's, as a site's server sends it), else the site's.
         """
         key = author_key(self.secret, comment.email)
         identity = identity_key(self.secret, comment.email)
@@ -171,6 +180,8 @@ class Intake:
             idempotency = (idempotency_key, request_fingerprint)
             reads.get(self.store.keys.idempotency(idempotency_key))
         policy_replies = self.policies.queue_for_article(reads, comment.article_id)
+        # The article's own language, the fallback for a comment too short to tell, in the same round trip.
+        policy_end = policy_replies + self.policies.queue_article_language(reads, comment.article_id)
         author_replies = self.store.queue_author_context(reads, key, fingerprint)
         # The window is the policy's as this process last knew it; a change reaches it within a second.
         since_ms = int(time.time() * 1000) - self.policies.cached().burst_window_seconds * 1000
@@ -182,18 +193,17 @@ class Intake:
             # Last in the queue, so the reads' positions stay as they are.
             reads.eval(COUNT_HITS, *limits.counters(identities))
         reads.send()
+        # The article's language comes back with the reads, after scoring: the text is scored in the
+        # language it has with the hint known now, and again (rarely: a short text on an article in
+        # another language, or a policy change this process has not seen) if the fallback changes it.
+        hint = language or self.policies.cached().language
+        author = Author(comment.name, comment.email, comment.website or "")
         try:
             models = self.models.current()
             started = time.perf_counter()
-            author = Author(comment.name, comment.email, comment.website or "")
-            assessment = assess(models.live, comment.body, author)
+            detected = detect_language(comment.body, hint)
+            assessment, shadow = self._score(models, comment.body, author, detected)
             scoring_seconds = time.perf_counter() - started
-            shadow: dict[str, str] = {}
-            if models.shadow is not None:
-                # Recorded beside the live scores for `moderation models compare`; never acted on.
-                trial = models.shadow.score(comment.body, author)
-                shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
-                          "shadow_abuse": f"{trial.abuse:.6f}"}
             replies = reads.replies()
         finally:
             reads.close()
@@ -206,6 +216,15 @@ class Intake:
                 return replace(earlier, limit=limit)
 
         policy, mode = self.policies.for_article_from(replies[:policy_replies])
+        article_language = self.policies.article_language_from(replies[policy_replies:policy_end])
+        fallback = article_language or language or policy.language
+        if fallback != hint:
+            again = detect_language(comment.body, fallback)
+            if again.code != detected.code:
+                started = time.perf_counter()
+                assessment, shadow = self._score(models, comment.body, author, again)
+                scoring_seconds += time.perf_counter() - started
+            detected = again
         standing_values, linked_by = replies[-2:]
         standing = effective(list(standing_values), policy)
         if standing.refuses:
@@ -213,8 +232,8 @@ class Intake:
             raise AuthorRefused(standing)
         if mode == "closed":
             raise ArticleClosed(comment.article_id)
-        author_end = policy_replies + author_replies
-        approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_replies:author_end])
+        author_end = policy_end + author_replies
+        approved, own_repeat, other_authors = self.store.author_context_from(replies[policy_end:author_end])
         recent_articles = self.store.recent_articles_from(replies[author_end:author_end + 2])
         linked = None
         if linked_by and policy.hold_linked_authors and approved <= 0:
@@ -246,6 +265,7 @@ class Intake:
             body=comment.body,
             origin=origin,
             website=comment.website or "",
+            language=detected.code,
         )
         submitted = self.store.submit(
             record,
@@ -273,7 +293,21 @@ class Intake:
             limit=limit,
             spam=assessment.spam,
             abuse=assessment.abuse,
+            language=detected.code,
         )
+
+    @staticmethod
+    def _score(models: Models, text: str, author: Author,
+               language: DetectedLanguage) -> tuple[Assessment, dict[str, str]]:
+        """The live model's assessment in the comment's language, and the shadow model's scores to record."""
+        assessment = assess(models.live, text, author, language.code)
+        shadow: dict[str, str] = {}
+        if models.shadow is not None:
+            # Recorded beside the live scores for `moderation models compare`; never acted on.
+            trial = models.shadow.score(text, author, language.code)
+            shadow = {"shadow_version": models.shadow.version, "shadow_spam": f"{trial.spam:.6f}",
+                      "shadow_abuse": f"{trial.abuse:.6f}"}
+        return assessment, shadow
 
     def _earlier(self, seen: str | None, idempotency_key: str, fingerprint: str) -> Receipt | None:
         """The receipt of an earlier post with this key (`seen` is what the key holds), if any."""
@@ -296,4 +330,5 @@ class Intake:
             reasons=tuple(code for code in record.get("reason_codes", "").split(",") if code),
             spam=float(record["spam"]) if record.get("spam") else None,
             abuse=float(record["abuse"]) if record.get("abuse") else None,
+            language=record.get("language") or ENGLISH,
         )

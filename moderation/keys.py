@@ -183,6 +183,11 @@ class Keys:
         return f"{self.prefix}article-modes"
 
     @property
+    def article_languages(self) -> str:
+        """Articles whose comments are in a language other than the site's: article id -> ISO 639-1 code."""
+        return f"{self.prefix}article-languages"
+
+    @property
     def moderators(self) -> str:
         return f"{self.prefix}moderators"
 

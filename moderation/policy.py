@@ -8,10 +8,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+import pycld2
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES, UNDETERMINED, normalise_language
 from moderation.model.signals import Signal
 from moderation.threats import find_threats
 
@@ -57,6 +59,23 @@ def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cleaned))
 
 
+# The languages a policy may name: those CLD2 can give a comment (ISO 639-1, a few 639-2 where 639-1 has
+# none), the model's, and `und` (a comment nobody could place), so a typo ("gr" for Greek) is refused.
+KNOWN_LANGUAGES: frozenset[str] = frozenset(
+    code for code in (normalise_language(cld2) for _, cld2 in pycld2.LANGUAGES)
+    if code and code not in ("xx", "xxx") and not code.startswith("zz")
+) | frozenset(SUPPORTED_LANGUAGES) | {UNDETERMINED}
+
+
+def language_code(value: str) -> str:
+    """The ISO 639-1 code of a language tag ('de-AT' gives de); ValueError for one no detector knows."""
+    code = normalise_language(value)
+    if code is None or code not in KNOWN_LANGUAGES:
+        raise ValueError(f"{value!r} is not a language code (ISO 639-1, as 'de' or 'pt-BR'; 'und' for undetermined)")
+    return code
+
+
+LanguageCode = Annotated[str, AfterValidator(language_code)]
 HostList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), AfterValidator(_hosts)]
 NetworkList = Annotated[tuple[str, ...], Field(default=(), max_length=MAX_LIST), AfterValidator(_networks)]
 
@@ -69,6 +88,30 @@ class Term(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     title: str = Field(min_length=1, max_length=200)
     url: str = Field(pattern=r"^https?://\S+$", max_length=2000)
+
+
+_THRESHOLD_NAMES = ("spam_hold", "spam_reject", "abuse_hold", "abuse_reject")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The score thresholds that apply to one comment: the policy's, or its language's where it sets them."""
+
+    spam_hold: float
+    spam_reject: float
+    abuse_hold: float
+    abuse_reject: float
+
+
+class LanguageThresholds(BaseModel):
+    """Thresholds for comments in one language; a threshold left out is the policy's own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spam_hold: float | None = Field(default=None, ge=0, le=1)
+    spam_reject: float | None = Field(default=None, ge=0, le=1)
+    abuse_hold: float | None = Field(default=None, ge=0, le=1)
+    abuse_reject: float | None = Field(default=None, ge=0, le=1)
 
 
 class Policy(BaseModel):
@@ -115,6 +158,16 @@ class Policy(BaseModel):
     blocked_website_hosts: HostList = ()
     held_website_hosts: HostList = ()
 
+    # The site's language (ISO 639-1): what a comment too short to tell is taken to be in, unless its
+    # article has a language of its own, and the hint the language detector is given.
+    language: LanguageCode = ENGLISH
+    # Thresholds per language (ISO 639-1 codes), each overriding some of the four above for comments in it.
+    language_thresholds: dict[LanguageCode, LanguageThresholds] = Field(default_factory=dict, max_length=300)
+    # A comment in a language the model has no abuse head for: its abuse score (a rough cross-language
+    # one, shown to moderators) never holds or rejects it; `hold` holds it for a moderator
+    # (reason unsupported_language), `publish` leaves it to the other rules.
+    unsupported_language: Literal["publish", "hold"] = "publish"
+
     # The site's terms (DSA Art. 17(3)(e)), and which term each rejection reason or rule stands for; a
     # reason with no term of its own cites the term whose code is the reason's name, if there is one.
     terms: tuple[Term, ...] = Field(default=(), max_length=200)
@@ -129,6 +182,45 @@ class Policy(BaseModel):
         if unknown:
             raise ValueError(f"reason_terms names terms the policy does not have: {', '.join(unknown)}")
         return self
+
+    @field_validator("language_thresholds", mode="before")
+    @classmethod
+    def _one_entry_a_language(cls, value: Any) -> Any:
+        """Refuse two entries for one language ('de' and 'de-AT'), which would otherwise merge silently."""
+        if isinstance(value, dict):
+            seen: dict[str, str] = {}
+            for tag in value:
+                code = normalise_language(tag) if isinstance(tag, str) else None
+                if code is not None and code in seen:
+                    raise ValueError(f"{seen[code]!r} and {tag!r} name the same language")
+                if code is not None:
+                    seen[code] = tag
+        return value
+
+    @field_validator("language_thresholds")
+    @classmethod
+    def _language_holds_before_rejects(cls, value: dict[str, LanguageThresholds],
+                                       info: ValidationInfo) -> dict[str, LanguageThresholds]:
+        """Refuse a language whose hold threshold, merged with the policy's own, is above its reject threshold."""
+        # The policy's own thresholds are validated before this field (they are declared first).
+        base = {name: info.data.get(name) for name in _THRESHOLD_NAMES}
+        if None in base.values():
+            return value  # one of them is invalid: its own error says so
+        for code, overrides in value.items():
+            merged = {name: base[name] if getattr(overrides, name) is None else getattr(overrides, name)
+                      for name in _THRESHOLD_NAMES}
+            for head in ("spam", "abuse"):
+                if merged[f"{head}_hold"] > merged[f"{head}_reject"]:  # type: ignore[operator]
+                    raise ValueError(f"{code}: {head}_hold must not exceed {head}_reject")
+        return value
+
+    def thresholds(self, language: str = ENGLISH) -> Thresholds:
+        """The thresholds for a comment in `language`: its own where `language_thresholds` sets them."""
+        overrides = self.language_thresholds.get(language)
+        if overrides is None:
+            return Thresholds(self.spam_hold, self.spam_reject, self.abuse_hold, self.abuse_reject)
+        return Thresholds(*(getattr(self, name) if getattr(overrides, name) is None else getattr(overrides, name)
+                            for name in _THRESHOLD_NAMES))
 
     def term(self, code: str | None) -> Term | None:
         """The term with this code, or None."""
@@ -201,6 +293,9 @@ class Assessment:
     spam_words: tuple[Word, ...] = ()
     abuse_words: tuple[Word, ...] = ()
     spam_signals: tuple[Signal, ...] = ()
+    # The comment's language (ISO 639-1, or `und`), and whether the model has an abuse head for it.
+    language: str = ENGLISH
+    language_supported: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +365,33 @@ def find_terms(text: str, terms: tuple[str, ...]) -> tuple[Word, ...]:
     return tuple(found)
 
 
+def score_reasons(policy: Policy, assessment: Assessment, *,
+                  trusted: bool = False) -> tuple[list[Reason], list[Reason]]:
+    """What the scores reject and hold, at the thresholds of the comment's language.
+
+    The abuse score of a language the model has no head for is a rough cross-language one: it never
+    holds or rejects; the policy's `unsupported_language` says whether such a comment waits for a
+    moderator. A trusted author skips the holds (the rejects still apply).
+    """
+    limits = policy.thresholds(assessment.language)
+    heads: list[tuple[str, float, tuple[Word, ...], tuple[Signal, ...], float, float]] = [
+        ("spam", assessment.spam, assessment.spam_words, assessment.spam_signals, limits.spam_hold,
+         limits.spam_reject),
+    ]
+    if assessment.language_supported:
+        heads.append(("abuse", assessment.abuse, assessment.abuse_words, (), limits.abuse_hold, limits.abuse_reject))
+    rejects: list[Reason] = []
+    holds: list[Reason] = []
+    for code, score, words, signals, hold, reject in heads:
+        if score >= reject:
+            rejects.append(Reason(code, round(score, 4), words, signals))
+        elif score >= hold and not trusted:
+            holds.append(Reason(code, round(score, 4), words, signals))
+    if not assessment.language_supported and policy.unsupported_language == "hold" and not trusted:
+        holds.append(Reason("unsupported_language", detail=assessment.language))
+    return rejects, holds
+
+
 def decide(
     policy: Policy,
     assessment: Assessment,
@@ -284,8 +406,9 @@ def decide(
 ) -> Decision:
     """Publish, hold or reject a comment, naming every rule that fired.
 
-    A trusted author skips the new-author hold, the burst rule and the holds of doubtful scores;
-    everything that rejects, threats, links, suspect terms and article modes still apply.
+    A trusted author skips the new-author hold, the burst rule and the holds of doubtful scores (and of a
+    language the model does not know); everything that rejects, threats, links, suspect terms and article
+    modes still apply. Scores are read at the thresholds of the comment's language (`score_reasons`).
     """
     rejects: list[Reason] = list(author.rejects)
     holds: list[Reason] = list(author.holds)
@@ -301,15 +424,9 @@ def decide(
         threats = tuple(Word(start, end, text[start:end], 1.0) for start, end in find_threats(text))
         if threats:
             holds.append(Reason("threat", words=threats))
-    for code, score, words, signals, hold, reject in (
-        ("spam", assessment.spam, assessment.spam_words, assessment.spam_signals, policy.spam_hold,
-         policy.spam_reject),
-        ("abuse", assessment.abuse, assessment.abuse_words, (), policy.abuse_hold, policy.abuse_reject),
-    ):
-        if score >= reject:
-            rejects.append(Reason(code, round(score, 4), words, signals))
-        elif score >= hold and not author.trusted:
-            holds.append(Reason(code, round(score, 4), words, signals))
+    score_rejects, score_holds = score_reasons(policy, assessment, trusted=author.trusted)
+    rejects += score_rejects
+    holds += score_holds
     links = count_links(text)
     if links > policy.max_links:
         holds.append(Reason("links", float(links)))

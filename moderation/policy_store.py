@@ -1,4 +1,4 @@
-"""The live policy and per-article modes in Redis, changed by admins and audited."""
+"""The live policy and per-article modes and languages in Redis, changed by admins and audited."""
 
 from __future__ import annotations
 
@@ -74,6 +74,16 @@ class PolicyStore:
             cached = self._cached
             policy = cached[2] if cached is not None and cached[0] == version else self._reload()
         return policy, cast(ArticleMode, mode or policy.default_article_mode)
+
+    def queue_article_language(self, pipe: ReadQueue, article_id: str) -> int:
+        """Add the read of the article's own language (`article_language_from`) to `pipe`; returns how many."""
+        pipe.hget(self.keys.article_languages, article_id)
+        return 1
+
+    @staticmethod
+    def article_language_from(replies: list[Any]) -> str | None:
+        """The article's language from the reply to `queue_article_language`'s read; None: the site's."""
+        return str(replies[0]) if replies[0] else None
 
     def for_article(self, article_id: str) -> tuple[Policy, ArticleMode]:
         """The policy and the article's mode, in one round trip (two after a policy change)."""
@@ -153,6 +163,25 @@ class PolicyStore:
 
     def article_modes(self) -> dict[str, str]:
         return cast(dict[str, str], self.redis.hgetall(self.keys.article_modes))
+
+    def set_article_language(self, article_id: str, language: str | None, actor: str) -> None:
+        """Set the language an article's comments are taken to be in when too short to tell (None: the site's)."""
+        with self.redis.pipeline() as pipe:
+            if language:
+                pipe.hset(self.keys.article_languages, article_id, language)
+            else:
+                pipe.hdel(self.keys.article_languages, article_id)
+            pipe.xadd(
+                self.keys.policy_audit,
+                {"event": "article_language", "actor": actor, "at": now_iso(), "article_id": article_id,
+                 "language": language or ""},
+                maxlen=POLICY_AUDIT_MAXLEN,
+                approximate=True,
+            )
+            pipe.execute()
+
+    def article_languages(self) -> dict[str, str]:
+        return cast(dict[str, str], self.redis.hgetall(self.keys.article_languages))
 
     def audit(self, count: int = 100) -> list[dict[str, str]]:
         entries = self.redis.xrevrange(self.keys.policy_audit, count=count)

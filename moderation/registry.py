@@ -18,6 +18,7 @@ from redis import Redis
 
 from moderation.comments import now_iso
 from moderation.keys import Keys
+from moderation.model.languages import ENGLISH
 from moderation.model.signals import NO_AUTHOR, Author
 from moderation.store import lua_script
 
@@ -29,7 +30,7 @@ class Model(Protocol):
     @property
     def version(self) -> str: ...
 
-    def score(self, text: str, author: Author = ...) -> Any: ...
+    def score(self, text: str, author: Author = ..., language: str = ...) -> Any: ...
 
 
 class UnknownModel(LookupError):
@@ -194,8 +195,9 @@ class LiveModels:
             self._refresh()
         return self._models
 
-    def score(self, text: str, author: Author = NO_AUTHOR) -> Any:
-        return self.current().live.score(text, author)
+    def score(self, text: str, author: Author = NO_AUTHOR, language: str = ENGLISH) -> Any:
+        """The live model's scores for a comment in `language`."""
+        return self.current().live.score(text, author, language)
 
     def _get(self, version: str | None) -> Model | None:
         if version is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections import Counter
@@ -13,13 +14,17 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from moderation.comments import now_iso
+from moderation.model.languages import ENGLISH, SUPPORTED_LANGUAGES
 from moderation.model.signals import Author
-from moderation.policy import Policy, Reason, Word
+from moderation.policy import Assessment, Policy, Reason, Word, score_reasons
 from moderation.store import EVENTS_MAXLEN, CommentStore, lua_script
 
-FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse", "name", "email", "website")
+FIELDS = ("id", "body", "status", "version", "decided_by", "reasons", "spam", "abuse", "name", "email", "website",
+          "language")
 # Rules whose firing alone rejects a comment (the rest hold it).
 _REJECTING_RULES = {"blocked_term"}
+# Reasons the scores and the language give, which a rescore works out again (the other rules stand).
+_SCORE_REASONS = {"spam", "abuse", "unsupported_language"}
 
 
 class BatchModel(Protocol):
@@ -28,12 +33,18 @@ class BatchModel(Protocol):
     def probabilities(self, texts: Sequence[str], workers: int = ...,
                       authors: Sequence[Author] | None = ...) -> np.ndarray: ...
 
-    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = ...) -> list[Any]: ...
+    def score_many(self, texts: Sequence[str], authors: Sequence[Author] | None = ...,
+                   languages: Sequence[str] | None = ...) -> list[Any]: ...
 
 
 def _author(record: dict[str, str]) -> Author:
     """The form fields a comment was posted with (blank in comments stored before they were kept)."""
     return Author(record.get("name") or "", record.get("email") or "", record.get("website") or "")
+
+
+def _language(record: dict[str, str]) -> str:
+    """The language detected at intake (English for a comment stored before languages were)."""
+    return record.get("language") or ENGLISH
 
 
 @dataclass
@@ -66,29 +77,34 @@ Plan = tuple[dict[str, str], float, float, str, list[Reason]]
 def _rule_reasons(stored: str) -> list[Reason]:
     kept = []
     for reason in json.loads(stored or "[]"):
-        if reason["code"] in ("spam", "abuse"):
+        if reason["code"] in _SCORE_REASONS:
             continue
         words = tuple(Word(w["start"], w["end"], w["text"], w["weight"]) for w in reason.get("words", []))
-        kept.append(Reason(reason["code"], reason.get("score"), words))
+        kept.append(Reason(reason["code"], reason.get("score"), words, detail=reason.get("detail") or ""))
     return kept
 
 
 def redecide(policy: Policy, record: dict[str, str], spam: float, abuse: float,
-             evidence: Any | None = None) -> tuple[str, list[Reason]]:
-    """The automatic decision with new scores: rules that fired at intake still count."""
+             evidence: Any | None = None, *, language_supported: bool | None = None) -> tuple[str, list[Reason]]:
+    """The automatic decision with new scores: rules that fired at intake still count, and the scores are
+    read as intake reads them (`score_reasons`: the thresholds of the comment's stored language, and no
+    abuse verdict in a language the model does not know, unless `language_supported` says it does)."""
     rules = _rule_reasons(record.get("reasons", ""))
     rejects = [r for r in rules if r.code in _REJECTING_RULES or (r.code == "duplicate" and r.score is None)]
     holds = [r for r in rules if r not in rejects]
-    for code, score, hold, reject, attr in (
-        ("spam", spam, policy.spam_hold, policy.spam_reject, "spam_words"),
-        ("abuse", abuse, policy.abuse_hold, policy.abuse_reject, "abuse_words"),
-    ):
-        words = tuple(Word(e.start, e.end, e.text, e.weight) for e in getattr(evidence, attr, ())) if evidence else ()
-        signals = tuple(getattr(evidence, "spam_signals", ())) if evidence and code == "spam" else ()
-        if score >= reject:
-            rejects.append(Reason(code, round(score, 4), words, signals))
-        elif score >= hold:
-            holds.append(Reason(code, round(score, 4), words, signals))
+    language = _language(record)
+
+    def words(attr: str) -> tuple[Word, ...]:
+        return tuple(Word(e.start, e.end, e.text, e.weight) for e in getattr(evidence, attr, ())) if evidence else ()
+
+    assessment = Assessment(
+        spam, abuse, words("spam_words"), words("abuse_words"),
+        tuple(getattr(evidence, "spam_signals", ())) if evidence else (), language,
+        language in SUPPORTED_LANGUAGES if language_supported is None else language_supported,
+    )
+    score_rejects, score_holds = score_reasons(policy, assessment)
+    rejects += score_rejects
+    holds += score_holds
     if rejects:
         return "rejected", rejects + holds
     if holds:
@@ -137,11 +153,11 @@ class Rescorer:
         """New scores for a batch (one vectorised call), and each comment's new automatic decision."""
         if not records:
             return []
-        scores = self.model.probabilities([r["body"] or "" for r in records], authors=[_author(r) for r in records])
+        scores = self._scores(records)
         plans = []
         needs_words = []
-        for index, (record, (spam, abuse)) in enumerate(zip(records, scores, strict=True)):
-            status, reasons = redecide(self.policy, record, float(spam), float(abuse))
+        for index, (record, (spam, abuse, supported)) in enumerate(zip(records, scores, strict=True)):
+            status, reasons = redecide(self.policy, record, spam, abuse, language_supported=supported)
             if record["decided_by"] or (record["status"] == "published" and not self.policy.rescore_unpublish):
                 status = record["status"]
             plans.append((record, float(spam), float(abuse), status, reasons))
@@ -150,12 +166,44 @@ class Rescorer:
         # The words behind a score are worth computing only where a moderator will now look at them.
         if needs_words:
             evidence = self.model.score_many([records[i]["body"] for i in needs_words],
-                                             [_author(records[i]) for i in needs_words])
+                                             [_author(records[i]) for i in needs_words],
+                                             [_language(records[i]) for i in needs_words])
             for index, found in zip(needs_words, evidence, strict=True):
                 record, spam, abuse, status, _ = plans[index]
-                _, reasons = redecide(self.policy, record, spam, abuse, found)
+                _, reasons = redecide(self.policy, record, spam, abuse, found,
+                                      language_supported=scores[index][2])
                 plans[index] = (record, spam, abuse, status, reasons)
         return plans
+
+    def _scores(self, records: list[dict[str, str]]) -> list[tuple[float, float, bool]]:
+        """Each comment's spam and abuse scores in its stored language, and whether the model knows that language.
+
+        One vectorised call where the model's `probabilities` takes the languages, or all are English;
+        otherwise the English comments go through it and the others through `score_many` in theirs.
+        """
+        texts = [r["body"] or "" for r in records]
+        authors = [_author(r) for r in records]
+        languages = [_language(r) for r in records]
+        known = [language in SUPPORTED_LANGUAGES for language in languages]
+        probabilities: Any = self.model.probabilities
+        if all(language == ENGLISH for language in languages):
+            found = probabilities(texts, authors=authors)
+            return [(float(spam), float(abuse), True) for spam, abuse in found]
+        if "languages" in inspect.signature(probabilities).parameters:
+            found = probabilities(texts, authors=authors, languages=languages)
+            return [(float(spam), float(abuse), ok) for (spam, abuse), ok in zip(found, known, strict=True)]
+        english = [i for i, language in enumerate(languages) if language == ENGLISH]
+        others = [i for i, language in enumerate(languages) if language != ENGLISH]
+        scores: list[tuple[float, float, bool]] = [(0.0, 0.0, True)] * len(records)
+        if english:
+            found = probabilities([texts[i] for i in english], authors=[authors[i] for i in english])
+            for i, (spam, abuse) in zip(english, found, strict=True):
+                scores[i] = (float(spam), float(abuse), True)
+        scored = self.model.score_many([texts[i] for i in others], [authors[i] for i in others],
+                                       [languages[i] for i in others])
+        for i, one in zip(others, scored, strict=True):
+            scores[i] = (float(one.spam), float(one.abuse), bool(getattr(one, "language_supported", known[i])))
+        return scores
 
     def _ranges(self) -> Iterator[tuple[str, list[str]]]:
         while True:

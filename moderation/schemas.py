@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from moderation.policy import ArticleMode, Policy
+from moderation.policy import ArticleMode, Policy, language_code
 
 # An article id is the thread's key as the site has it: a slug, a page's path (as Isso keys threads) or
 # a full URL (Coral, Remark42). Any printable text up to 2,048 characters, the longest URL that every
@@ -453,6 +453,8 @@ class CommentReceipt(BaseModel):
                               "keep it with the page, never show it to others")
     reasons: list[str] | None = Field(default=None, description="Only for a request with X-Api-Key")
     scores: dict[str, float] | None = Field(default=None, description="`spam`, `abuse`; only with X-Api-Key")
+    language: str | None = Field(default=None, description="The comment's language (ISO 639-1, `und` when nobody "
+                                 "could tell), as detected; only with X-Api-Key")
 
 
 class AuthorEmailIn(BaseModel):
@@ -554,6 +556,10 @@ class ReviewItem(BaseModel):
     scores: Scores
     reasons: list[Reason]
     model_version: str
+    language: str = Field(description="ISO 639-1 code detected at intake (`und`: undetermined; `en` for a comment "
+                          "stored before languages were)")
+    language_supported: bool = Field(description="Whether the model has an abuse head for the language; without "
+                                     "one the abuse score is a rough cross-language one that decided nothing")
     reports: dict[str, int]
     author: AuthorHistory
     claimed_by: str | None
@@ -659,17 +665,32 @@ class AuthorsPage(BaseModel):
     next_cursor: str | None
 
 
+class LanguageCounts(BaseModel):
+    """One language's comments: received since languages were counted, the machine's decisions, pending now."""
+
+    supported: bool = Field(description="Whether the model has an abuse head for the language")
+    received: int
+    automatic: dict[str, int] = Field(description="The automatic decision at intake: `published`, `pending`, "
+                                      "`rejected`")
+    pending: int = Field(description="Waiting in the pending queue now (of the oldest items counted, see "
+                         "`languages_pending_counted`)")
+
+
 class Stats(BaseModel):
     queues: dict[str, int]
     oldest_pending_age_seconds: float | None
     decisions: dict[str, dict[str, int]]
     by_model_version: dict[str, dict[str, int]]
     reports: dict[str, int]
+    languages: dict[str, LanguageCounts] = Field(description="By ISO 639-1 code, most received first")
+    languages_pending_counted: int = Field(description="How many pending items the per-language `pending` counts "
+                                           "cover: the whole queue, or its oldest 5,000")
 
 
 class PolicyView(BaseModel):
     policy: Policy
     article_modes: dict[str, ArticleMode]
+    article_languages: dict[str, str] = Field(description="Articles with a language of their own (ISO 639-1)")
 
 
 class ArticleModeIn(_Input):
@@ -679,6 +700,19 @@ class ArticleModeIn(_Input):
 class ArticleModeView(BaseModel):
     article_id: str
     mode: ArticleMode
+
+
+class ArticleLanguageIn(_Input):
+    """The language an article's comments are in, when too short to tell from their text."""
+
+    language: Annotated[str, AfterValidator(language_code)] | None = Field(
+        description="ISO 639-1 code (a BCP 47 tag such as `pt-BR` is taken as `pt`); null: the site's (the policy's "
+                    "`language`)")
+
+
+class ArticleLanguageView(BaseModel):
+    article_id: str
+    language: str | None
 
 
 class ErasureResult(BaseModel):
@@ -790,7 +824,8 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     entries: list[FieldError] = []
     seen: set[str] = set()
     for item in error.errors(include_url=False):
-        path = [str(part) for part in item["loc"]] or ["(body)"]
+        # A dict key's own error (a language code that is none) is the entry's: `[key]` names nothing a client sent.
+        path = [str(part) for part in item["loc"] if part != "[key]"] or ["(body)"]
         field = ".".join(path)
         if field in seen:
             continue

@@ -15,6 +15,7 @@ from ulid import ULID
 
 from moderation.comments import NewComment, id_prefix, now_iso, ulid_ms
 from moderation.keys import QUEUES, SCORED_QUEUES, Keys
+from moderation.model.languages import ENGLISH
 from moderation.policy import Assessment, Decision, Policy
 from moderation.redis_client import ReadQueue
 
@@ -24,6 +25,8 @@ IDEMPOTENCY_TTL = 24 * 3600
 SCAN_LIMIT = 5000
 # What an article page shows of a comment; published_page reads only these (HMGET, not HGETALL).
 PUBLIC_FIELDS = ("id", "parent_id", "name", "website", "body", "created_at")
+# What the review queue's filters read of each item they pass over (queue_page).
+FILTER_FIELDS = ["article_id", "reason_codes", "language"]
 # Queue orders: arrival (oldest first), or uncertain (scores nearest the policy's hold thresholds first).
 SORTS = ("arrival", "uncertain")
 # The score indexes (and so `sort=uncertain`) keep scores in millionths, as the comment hash stores them.
@@ -184,6 +187,7 @@ class CommentStore:
             "model_version", model_version,
             "version", "1",
             "reports", "0",
+            "language", comment.language,
         ]
         for name, value in (extra or {}).items():
             fields += (name, value)
@@ -196,8 +200,10 @@ class CommentStore:
             "spam": spam,
             "abuse": abuse,
             "model_version": model_version,
+            "language": comment.language,
         }
-        stats = [f"auto:{status}", f"model:{model_version}:auto:{status}"]
+        # Per language: what came in and what the machine made of it (GET /v1/review/stats adds them up).
+        stats = [f"auto:{status}", f"model:{model_version}:auto:{status}", f"language:{comment.language}:{status}"]
         stats += [f"auto:{status}:{code}" for code in decision.codes]
         idem_key, fingerprint = idempotency or ("", "")
         result = self._submit(
@@ -297,28 +303,37 @@ class CommentStore:
         *,
         article_id: str | None = None,
         reason: str | None = None,
+        language: str | None = None,
         sort: str = "arrival",
         policy: Policy | None = None,
     ) -> tuple[list[dict[str, str]], str | None]:
         """A queue's items, oldest first (or nearest the policy's hold thresholds first), optionally
-        only one article's or one reason's."""
+        only one article's, one reason's or one language's (a comment stored before languages is `en`)."""
         if queue not in QUEUES:
             raise ValueError(queue)
-        if not article_id and not reason:
-            entries, next_cursor = self._walk(queue, sort, policy, cursor, limit)
-            return [record for _, record in entries], next_cursor
-        items: list[tuple[str, dict[str, str]]] = []
+        if not article_id and not reason and not language:
+            positions, next_cursor = self._walk(queue, sort, policy, cursor, limit)
+            return self.get_many([comment_id for _, comment_id in positions]), next_cursor
+        # The filters read three short fields of each item scanned; only the matches are read whole.
+        matches: list[tuple[str, str]] = []
         scanned = 0
         resume = None
-        while len(items) <= limit:
-            entries, more = self._walk(queue, sort, policy, cursor, 200)
-            scanned += len(entries)
-            for position, record in entries:
-                if article_id and record.get("article_id") != article_id:
+        while len(matches) <= limit:
+            positions, more = self._walk(queue, sort, policy, cursor, 200)
+            scanned += len(positions)
+            pipe = self.redis.pipeline(transaction=False)
+            for _, comment_id in positions:
+                pipe.hmget(self.keys.comment(comment_id), FILTER_FIELDS)
+            for (position, comment_id), (article, codes, found) in zip(positions, pipe.execute(), strict=True):
+                if article is None:
+                    continue  # gone since the queue was read
+                if article_id and article != article_id:
                     continue
-                if reason and reason not in record.get("reason_codes", "").split(","):
+                if reason and reason not in (codes or "").split(","):
                     continue
-                items.append((position, record))
+                if language and (found or ENGLISH) != language:
+                    continue
+                matches.append((position, comment_id))
             if not more:
                 break
             cursor = more
@@ -326,17 +341,17 @@ class CommentStore:
                 # A scan stopped by SCAN_LIMIT hands back where it got to, so the caller can go on.
                 resume = more
                 break
-        if len(items) > limit:
-            return [record for _, record in items[:limit]], items[limit - 1][0]
-        return [record for _, record in items], resume
+        if len(matches) > limit:
+            resume = matches[limit - 1][0]
+        return self.get_many([comment_id for _, comment_id in matches[:limit]]), resume
 
     def _walk(self, queue: str, sort: str, policy: Policy | None, cursor: str | None,
-              count: int) -> tuple[list[tuple[str, dict[str, str]]], str | None]:
-        """Up to `count` of a queue's items after `cursor` in the given order, each with its own cursor,
+              count: int) -> tuple[list[tuple[str, str]], str | None]:
+        """Up to `count` of a queue's item ids after `cursor` in the given order, each with its own cursor,
         and the cursor to go on from (None at the end)."""
         if sort == "arrival":
             ids, more = self._page(self.keys.queue(queue), cursor, count)
-            return [(record["id"], record) for record in self.get_many(ids)], more
+            return [(comment_id, comment_id) for comment_id in ids], more
         if sort != "uncertain" or queue not in SCORED_QUEUES:
             raise ValueError(f"sort {sort!r} on queue {queue!r}")
         if policy is None:
@@ -354,16 +369,11 @@ class CommentStore:
                   after_distance, after_id, count + 1, SCAN_LIMIT],
         )
         *found, stopped_distance, stopped_id = reply
-        positions = [(found[i], f"{int(found[i + 1]):07d}:{found[i]}") for i in range(0, len(found), 2)]
-        more = positions[count - 1][1] if len(positions) > count else None
+        positions = [(f"{int(found[i + 1]):07d}:{found[i]}", found[i]) for i in range(0, len(found), 2)]
+        more = positions[count - 1][0] if len(positions) > count else None
         if more is None and stopped_id:
             more = f"{int(stopped_distance):07d}:{stopped_id}"
-        positions = positions[:count]
-        pipe = self.redis.pipeline(transaction=False)
-        for comment_id, _ in positions:
-            pipe.hgetall(self.keys.comment(comment_id))
-        records = pipe.execute()
-        return [(position, record) for (_, position), record in zip(positions, records, strict=True) if record], more
+        return positions[:count], more
 
     def ensure_queue_scores(self) -> None:
         """Start keeping the score indexes (sort=uncertain), and index what is already queued (once per database).
@@ -564,6 +574,21 @@ class CommentStore:
             "oldest_pending_age_seconds": oldest_age,
             "counters": {name: int(value) for name, value in counters.items()},
         }
+
+    def pending_languages(self, limit: int = SCAN_LIMIT) -> tuple[dict[str, int], int]:
+        """The pending queue's oldest `limit` items counted by language, and how many were counted.
+
+        Two round trips, whatever the queue holds; a comment stored before languages were counts as English.
+        """
+        ids: list[str] = self.redis.zrangebylex(self.keys.queue("pending"), "-", "+", 0, limit)  # type: ignore[assignment]
+        pipe = self.redis.pipeline(transaction=False)
+        for comment_id in ids:
+            pipe.hmget(self.keys.comment(comment_id), ["id", "language"])
+        counts: dict[str, int] = {}
+        for found, language in pipe.execute():
+            if found is not None:  # not decided and gone meanwhile
+                counts[language or ENGLISH] = counts.get(language or ENGLISH, 0) + 1
+        return counts, sum(counts.values())
 
     def erase_author(self, author_key: str, admin: str) -> int:
         """Blank an author's name, email, website and network data on every comment; returns how many."""

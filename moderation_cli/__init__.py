@@ -228,31 +228,50 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
             yield from csv.DictReader(handle)
 
 
+def _row_language(value: Any, fallback: str) -> str:
+    """A row's own `language` (an ISO 639-1 code or BCP 47 tag) as its fallback; `fallback` if it names none."""
+    from moderation.policy import language_code
+
+    try:
+        return language_code(value) if isinstance(value, str) and value.strip() else fallback
+    except ValueError:
+        return fallback
+
+
 def score(args: argparse.Namespace) -> None:
-    """Score a CSV or JSON Lines file and write every input column plus the verdict."""
+    """Score a CSV or JSON Lines file and write every input column plus the language and the verdict."""
     from moderation.intake import assess
     from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
-    from moderation.policy import Policy, decide
+    from moderation.model.languages import detect_language
+    from moderation.policy import Policy, decide, language_code
 
+    try:
+        site_language = language_code(args.language)
+    except ValueError as error:
+        sys.exit(f"--language: {error}")
     classifier = Classifier.load(Path(args.model) if args.model else DEFAULT_MODEL_PATH)
-    policy = Policy(hold_new_authors=False)
+    policy = Policy(hold_new_authors=False, language=site_language)
     rows = list(_rows(Path(args.file)))
     if rows and args.text_column not in rows[0]:
         sys.exit(f"{args.file}: no column {args.text_column!r} (use --text-column)")
     columns = list(rows[0]) if rows else [args.text_column]
+    # A `language` column in the input is each row's fallback (as an article's language is); the output's is
+    # the detected one, in the same place.
+    added = [name for name in ("language", "spam", "abuse", "decision", "reasons") if name not in columns]
     with contextlib.ExitStack() as stack:
         out: TextIO = (
             stack.enter_context(open(args.output, "w", newline="", encoding="utf-8")) if args.output else sys.stdout
         )
-        writer = csv.DictWriter(out, fieldnames=[*columns, "spam", "abuse", "decision", "reasons"],
-                                extrasaction="ignore")
+        writer = csv.DictWriter(out, fieldnames=[*columns, *added], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             text = str(row.get(args.text_column) or "")
-            assessment = assess(classifier, text)
+            language = detect_language(text, _row_language(row.get("language"), site_language)).code
+            assessment = assess(classifier, text, language=language)
             verdict = decide(policy, assessment, text, article_mode="open", author_approved=1)
             writer.writerow({
                 **row,
+                "language": language,
                 "spam": f"{assessment.spam:.4f}",
                 "abuse": f"{assessment.abuse:.4f}",
                 "decision": verdict.status,
@@ -767,6 +786,9 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("score", help="score a CSV or JSON Lines file of comments")
     p.add_argument("file")
     p.add_argument("--text-column", default="text")
+    p.add_argument("--language", default="en",
+                   help="the language of a comment too short to tell (ISO 639-1, default en); a row's own "
+                        "`language` column comes first")
     p.add_argument("--model", help="model artifact (default: the shipped one)")
     p.add_argument("-o", "--output", help="output CSV (default: standard output)")
     p.set_defaults(run=score)

@@ -40,10 +40,26 @@ def test_score_csv_keeps_columns_and_adds_verdict(tmp_path: Path, capsys: pytest
     main(["score", str(source)])
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["id"] for r in rows] == ["1", "2"]
-    assert set(rows[0]) == {"id", "text", "spam", "abuse", "decision", "reasons"}
+    assert set(rows[0]) == {"id", "text", "language", "spam", "abuse", "decision", "reasons"}
+    assert [r["language"] for r in rows] == ["en", "en"]
     assert rows[0]["decision"] == "published"
     assert float(rows[1]["spam"]) > float(rows[0]["spam"]) and rows[1]["decision"] != "published"
     assert "spam" in rows[1]["reasons"]
+
+
+def test_score_gives_each_rows_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "comments.jsonl"
+    german = "Ich finde, der Stadtrat hat mit dem neuen Haushalt die richtige Entscheidung getroffen."
+    rows = [{"text": german}, {"text": "Gut gemacht!"}, {"text": "Bravo !", "language": "fr-CA"},
+            {"text": "Obrigado", "language": "not a language"}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    main(["score", str(source), "--language", "de"])
+    out = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(out[0]) == ["text", "language", "spam", "abuse", "decision", "reasons"]
+    # Detected, else the row's own language, else --language.
+    assert [row["language"] for row in out] == ["de", "de", "fr", "de"]
+    with pytest.raises(SystemExit, match="--language"):
+        main(["score", str(source), "--language", "xx"])
 
 
 def test_score_jsonl_to_file(tmp_path: Path) -> None:

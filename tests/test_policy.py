@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from moderation.policy import Assessment, Policy, Word, count_links, decide, find_terms
+from moderation.policy import (
+    Assessment,
+    AuthorContext,
+    Policy,
+    Thresholds,
+    Word,
+    count_links,
+    decide,
+    find_terms,
+)
+from moderation.schemas import field_errors
 
 CLEAN = Assessment(spam=0.01, abuse=0.02)
 
@@ -117,3 +127,52 @@ def test_many_articles_within_the_window_hold_as_a_burst() -> None:
                    recent_articles=4)
     assert calm.status == "published"
     assert burst.status == "pending" and burst.reasons[0].code == "burst" and burst.reasons[0].score == 4.0
+
+
+def test_a_languages_thresholds_override_the_policys_for_its_comments_only() -> None:
+    policy = Policy(language_thresholds={"de-DE": {"spam_hold": 0.3, "abuse_reject": 0.9}})
+    assert list(policy.language_thresholds) == ["de"]
+    assert policy.thresholds("de") == Thresholds(0.3, 0.98, 0.5, 0.9)
+    assert policy.thresholds("en") == Thresholds(0.5, 0.98, 0.5, 0.98)
+    assert verdict(policy, Assessment(0.4, 0.1, language="de")).codes == ("spam",)
+    assert verdict(policy, Assessment(0.4, 0.1)).status == "published"
+    assert verdict(policy, Assessment(0.1, 0.92, language="de")).status == "rejected"
+
+
+def test_the_abuse_score_of_an_unknown_language_decides_nothing() -> None:
+    spanish = Assessment(0.1, 0.99, language="es", language_supported=False)
+    assert verdict(Policy(), spanish).status == "published"
+    assert verdict(Policy(abuse_hold=0.0, abuse_reject=0.0), spanish).status == "published"
+    held = verdict(Policy(unsupported_language="hold"), spanish)
+    assert (held.status, held.codes, held.reasons[0].detail) == ("pending", ("unsupported_language",), "es")
+    # The other rules still decide: spam, terms, the article's mode.
+    assert verdict(Policy(), Assessment(0.99, 0.1, language="es", language_supported=False)).codes == ("spam",)
+    assert verdict(Policy(blocked_terms=("estafa",)), spanish, text="Una estafa.").status == "rejected"
+    assert verdict(Policy(), spanish, article_mode="premoderated").codes == ("premoderated_article",)
+    # A trusted author skips the hold, as they skip the holds of doubtful scores.
+    trusted = decide(Policy(unsupported_language="hold"), spanish, "Hola.", article_mode="open", author_approved=0,
+                     author=AuthorContext(trusted=True))
+    assert trusted.status == "published"
+
+
+@pytest.mark.parametrize(("settings", "field"), [
+    ({"language": "gr"}, "language"),
+    ({"language": "english"}, "language"),
+    ({"language_thresholds": {"xx": {}}}, "language_thresholds.xx"),
+    ({"language_thresholds": {"de": {"abuse_hold": -0.1}}}, "language_thresholds.de.abuse_hold"),
+    ({"language_thresholds": {"de": {"abuse_hold": 0.99}}}, "language_thresholds"),
+    ({"spam_reject": 0.6, "language_thresholds": {"fr": {"spam_hold": 0.7}}}, "language_thresholds"),
+    ({"language_thresholds": {"pt": {}, "pt-BR": {}}}, "language_thresholds"),
+    ({"unsupported_language": "reject"}, "unsupported_language"),
+])
+def test_language_settings_are_validated(settings: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        Policy.model_validate(settings)
+    assert [entry.field for entry in field_errors(raised.value)] == [field]
+
+
+def test_language_codes_are_normalised() -> None:
+    assert Policy(language="pt-BR").language == "pt"
+    assert Policy(language="ZH_Hant").language == "zh"
+    assert Policy(language="und").language == "und"
+    assert Policy().language == "en" and Policy().unsupported_language == "publish"

@@ -185,7 +185,7 @@ def test_submit_stores_every_field_as_given(store: CommentStore, redis: Redis) -
     assert set(record) == {"id", "article_id", "parent_id", "name", "email", "website", "author_key", "body", "ip",
                            "user_agent", "referer", "created_at", "status", "spam", "abuse", "reasons",
                            "reason_codes", "model_version", "version", "reports", "shadow_version",
-                           "shadow_spam", "history"}
+                           "shadow_spam", "history", "language"}
     assert [event["event"] for event in store.history(comment_id)] == ["submitted"]
     assert record["body"] == odd and record["name"] == "Zoë \"Z\" O'Neil"
     assert record["website"] == "https://zoë.example/a?b='1'&c=\"2\""

@@ -120,9 +120,9 @@ class RecordingModel:
     def version(self) -> str:
         return self.model.version
 
-    def score(self, text: str, author: Author = NO_AUTHOR) -> Any:
+    def score(self, text: str, author: Author = NO_AUTHOR, language: str = "en") -> Any:
         self.authors.append(author)
-        return self.model.score(text, author)
+        return self.model.score(text, author, language)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_a_moderator_reads_and_claims_the_comments_nearest_the_threshold_first(
 
     page.get_by_label("Order").select_option(label="Nearest the threshold first")
     page.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url(f"{server('/console/')}?queue=pending&reason=&sort=uncertain&article=")
+    expect(page).to_have_url(f"{server('/console/')}?queue=pending&reason=&language=&sort=uncertain&article=")
     expect(items).to_have_count(7)
     assert [i.get_attribute("id") for i in items.all()] == [f"c-{i}" for i in nearest]
     page.screenshot(path=screenshots / "15-console-queue-uncertain.png")
