@@ -23,7 +23,6 @@ from api.problems import ProblemError
 from api.services import services
 from moderation.akismet import (
     THANKS,
-    InLanguage,
     Submission,
     feedback,
     is_blog_url,
@@ -173,7 +172,7 @@ def comment_check() -> Response:
         models = services().models.current()
         started = time.perf_counter()
         # Scored in the comment's own language (the site's `blog_lang` as the hint), never as English regardless.
-        assessment = assess(InLanguage(models.live, submission.language().code), submission.text, submission.author)
+        assessment = assess(models.live, submission.text, submission.author, submission.language().code)
         metrics.SCORING.observe(time.perf_counter() - started)
         policy = services().policies.current()
         answer = verdict(policy, assessment, submission, _standing(submission.author.email, policy))

@@ -16,7 +16,6 @@ from api import metrics
 from api.inputs import is_json
 from api.problems import ProblemError
 from api.services import services
-from moderation.akismet import InLanguage
 from moderation.authors.identity import identity_key
 from moderation.coral import STAFF_ROLES, CoralPhaseRequest, coral_author, moderate, phase_language, signature_matches
 from moderation.intake import assess
@@ -67,7 +66,7 @@ def moderation_phase() -> Response:
     models = services().models.current()
     started = time.perf_counter()
     language = phase_language(text, request.args.get("language"))
-    assessment = assess(InLanguage(models.live, language.code), text)
+    assessment = assess(models.live, text, language=language.code)
     metrics.SCORING.observe(time.perf_counter() - started)
     # Coral's timeout is the budget: no Redis round trip for the policy on most requests; a change reaches this
     # route within POLICY_FRESH_SECONDS.

@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 from api.limits import api_key_identity, api_key_limits, limited, limiter
 from api.problems import foreign_errors
 from api.services import services
-from moderation.akismet import InLanguage
 from moderation.api_keys import ApiKey, ApiKeys
 from moderation.decisions import store_imported
 from moderation.model.attributes import SpanRule, attribute_scores
@@ -153,7 +152,7 @@ def analyze() -> Response:
     if checked.attributes and language is not None:
         model = services().models.current().live
         text = checked.comment.plain
-        scored = InLanguage(model, language).score(text)
+        scored = model.score(text, language=language)
         rule = _span_rule(model) if checked.span_annotations else None
         scores = attribute_scores(text, scored, [wanted.name for wanted in checked.attributes], rule)
         key = _api_key()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -27,7 +27,7 @@ from moderation.comments import now_iso
 from moderation.decisions import Decision, email_domain
 from moderation.markup import plain_text
 from moderation.model.languages import ENGLISH, DetectedLanguage, detect_language, normalise_language
-from moderation.model.signals import NO_AUTHOR, Author
+from moderation.model.signals import Author
 from moderation.policy import Assessment, Policy, decide
 
 # Every field Akismet documents for comment-check, submit-spam and submit-ham; others are ignored, as Akismet does
@@ -48,26 +48,6 @@ TEST_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
 SPAM_REASONS = frozenset({"spam", "blocked_term"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _NAME_MAX, _URL_MAX = 200, 2048
-
-
-@dataclass(frozen=True, slots=True)
-class InLanguage:
-    """A model that scores every text in one language, in the shape intake.assess calls (text and author).
-
-    Every drop-in surface scores through it: `Classifier.score` takes the language, the protocols that
-    intake and the registry type models with do not name it yet.
-    """
-
-    model: Any
-    language: str
-
-    @property
-    def version(self) -> str:
-        return str(self.model.version)
-
-    def score(self, text: str, author: Author = NO_AUTHOR) -> Any:
-        """The model's scores of `text` (and its author's fields) read as this language."""
-        return self.model.score(text, author, language=self.language)
 
 
 def blog_language(value: str) -> str | None:

@@ -35,7 +35,6 @@ from moderation import compare
 from moderation.comments import now_iso
 from moderation.decisions import Decision, all_decisions, training_examples
 from moderation.keys import HEADS, Keys
-from moderation.model.languages import ENGLISH
 from moderation.policy import Policy
 from moderation.registry import ModelRegistry
 from moderation.store import SCORE_UNIT, CommentStore, millionths
@@ -159,7 +158,7 @@ def figures(models: Sequence[compare.BatchModel], held_out: Sequence[Decision], 
     """Each model's AUC on the held-out decisions and its identity-template figures at the abuse hold threshold."""
     from moderation.model.evaluation import identity_fairness
 
-    on_decisions = compare.on_decisions(models, held_out, getattr(policy, "language", ENGLISH))
+    on_decisions = compare.on_decisions(models, held_out, policy.language)
     found = []
     for model in models:
         aucs = on_decisions.get(model.version, {})
@@ -274,7 +273,7 @@ class Learner:
                                                  f"({last['verdict']} {last['candidate']})"])
             return
 
-        model, reports = adapt(self.base, training_examples(decisions, getattr(self.policy_of(), "language", ENGLISH)))
+        model, reports = adapt(self.base, training_examples(decisions, self.policy_of().language))
         run["adaptation"] = [asdict(report) for report in reports]
         if not carry_on():
             raise Interrupted

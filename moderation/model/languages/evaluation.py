@@ -33,7 +33,7 @@ def _share(flags: Sequence[bool]) -> float | None:
 
 def set_report(classifier: Classifier, data_dir: Path, entry: LanguageSet, policy: Policy) -> dict[str, Any]:
     """Measure one set: its test part for abuse, all its civil rows (as posted) for spam."""
-    thresholds = policy
+    thresholds = policy.thresholds(entry.language)
     test = [e for e in load_language_set(data_dir, entry) if e.part == "test"]
     texts = [e.text for e in test]
     labels = [e.abuse for e in test]
