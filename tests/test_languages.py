@@ -110,7 +110,7 @@ def test_a_head_survives_the_artifact_round_trip() -> None:
     ("fr", "Merci pour cet article très clair.", "Ferme ta gueule, espèce de connard."),
     ("ar", "شكرا على هذا التقرير المفيد", "اخرس يا حمار يا غبي"),
     ("ko", "좋은 기사 감사합니다", "이 미친 병신 새끼야"),
-    ("zh", "谢谢分享，这篇文章写得很好。", "你这个傻逼，滚出去"),
+    ("zh", "谢谢分享，这篇文章写得很好。", "河南人都是骗子，滚出去"),
 ])
 def test_each_language_head_ranks_an_insult_above_thanks(shipped: Classifier, language: str, civil: str,
                                                          abusive: str) -> None:

@@ -216,8 +216,10 @@ def card_lines(measured: Sequence[dict[str, object]], evaluated: Sequence[dict[s
         "",
         "Limits: these sets are tweets, celebrity-news and Al Jazeera comments, and Zhihu/Weibo posts, each "
         "labelled by its own rule; none is a newsroom's comment stream in that language, and the civil texts of "
-        "the tweet sets were sampled near offence, so their civil-held rates overstate what a site sees. The "
-        "language thresholds are policy (`language_thresholds`): a site sets them on its own decisions.",
+        "the tweet sets were sampled near offence, so their civil-held rates overstate what a site sees. COLD "
+        "labels offence about race, gender and region: the Chinese head finds a slur on a province's people "
+        "more surely than a plain insult (\"你这个傻逼\" scores below 0.5). The language thresholds are policy "
+        "(`language_thresholds`): a site sets them on its own decisions.",
         "",
     ]
     return lines
