@@ -90,6 +90,20 @@ def test_scoring_benchmark_smoke() -> None:
     assert float(match.group(1)) > 0 and int(match.group(2)) > 0
     for prefix in ("reference (sklearn", "score(): p50", "probabilities(): "):
         assert any(line.startswith(prefix) for line in lines), f"no {prefix!r} line in:\n{done.stdout}"
+    # One line per language with a head of its own, timed on built-in sentences in that language.
+    languages = [line.split()[1] for line in lines if line.startswith("scoring_language: ")]
+    assert languages == ["de", "pt", "fr", "ar", "ko", "zh"], done.stdout
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no model artifact at {MODEL}")
+def test_model_memory_benchmark_smoke() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "model_memory.py")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    found = re.fullmatch(r"model_memory: rss_mib=(\d+\.\d) reference_rss_mib=(\d+\.\d) heads_mib=(\d+\.\d)",
+                         done.stdout.strip().splitlines()[-1])
+    assert found, done.stdout
+    assert float(found.group(3)) > 0 and float(found.group(1)) > 0 and float(found.group(2)) > 0
 
 
 @pytest.mark.data
@@ -110,6 +124,23 @@ def test_learning_curve_benchmark_smoke(tmp_path: Path) -> None:
     assert all(0 < f["trained"] < 60 for f in figures if f["n"] == 60)
     assert all(0 <= f["base_held"] <= 1 and 0 <= f["adapted_held"] <= 1 for f in figures)
     assert all(f["adapted_held"] == f["base_held"] for f in figures if f["n"] == 0)
+
+
+@pytest.mark.data
+def test_learning_curve_plays_a_german_site(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "learning_curve.py"), "--data", str(DATA_DIR), "--sources",
+         "germeval2018-de", "--points", "0,100", "--seeds", "1", "--cache", str(tmp_path),
+         "--json", str(tmp_path / "curve.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    figures = json.loads((tmp_path / "curve.json").read_text())
+    # GermEval's held-out part, judged for abuse, with the shipped model (its German head never saw it) as base.
+    assert {(f["source"], f["head"], f["n"]) for f in figures} == {("germeval2018-de", "abuse", 0),
+                                                                   ("germeval2018-de", "abuse", 100)}
+    assert all(0.6 < f["base"] < 1 for f in figures)
+    assert not list(tmp_path.glob("base-without-*.skops")), "a language site adapts the shipped model"
 
 
 @pytest.mark.data

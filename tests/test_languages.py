@@ -120,6 +120,17 @@ def test_each_language_head_ranks_an_insult_above_thanks(shipped: Classifier, la
     assert nasty.abuse_words, "a held comment shows its moderator the words behind the score"
 
 
+def test_one_comments_shares_add_up_to_the_batch_log_odds_in_every_head(shipped: Classifier) -> None:
+    texts = ["Danke für den Artikel, die Recherche ist gründlich. Danke!", "Cala a boca, seu idiota imbecil",
+             "谢谢分享soooo，这篇文章写得很好。", "이 미친 병신 새끼야 ㅋㅋㅋㅋ", "اخرس يا حمار", "", "!!!"]
+    for code, head in shipped.languages.items():
+        batch = head.log_odds(texts)
+        for text, expected in zip(texts, batch, strict=True):
+            log_odds, shares = head.shares(text)
+            assert log_odds == pytest.approx(expected, abs=1e-9), (code, text)
+            assert sum(share.weight for share in shares) + head.intercept == pytest.approx(log_odds, abs=1e-9)
+
+
 def test_spam_outside_english_weighs_no_words(shipped: Classifier) -> None:
     # Words that the English spam head has learnt from ads, in an ordinary German comment.
     ordinary = "Gratis Parken am Bahnhof gibt es nicht mehr, der Bonus für Pendler ist weg. Schade."
@@ -152,3 +163,11 @@ def test_a_model_without_language_heads_says_so(shipped: Classifier) -> None:
                        | {"features": shipped.feature_names()}, shipped.metadata)
     assert not older.score("Du bist ein Idiot", language="de").language_supported
     assert not older.supports("de") and shipped.supports("de") and shipped.supports("en")
+
+
+def test_a_words_cached_columns_are_the_hashers() -> None:
+    from moderation.model.languages.heads import _HASHER, _column
+
+    features = ["abc", "#ab", "你 好", "straße", "#ㅋㅋ", "x" * 40, *(f"f{i}" for i in range(3000))]
+    matrix = _HASHER.transform([[feature] for feature in features]).tocsr()
+    assert [int(matrix.indices[matrix.indptr[i]]) for i in range(len(features))] == [_column(f) for f in features]

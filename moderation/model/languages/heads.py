@@ -18,6 +18,7 @@ threshold, not odds.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction import FeatureHasher
+from sklearn.utils import murmurhash3_32
 
 N_FEATURES = 2**18
 CHAR_NGRAMS: tuple[int, int] = (2, 5)
@@ -38,15 +40,19 @@ POOLED = "*"
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _ELONGATION = re.compile(r"(.)\1{3,}")
+_CACHE_LIMIT = 100_000
 _HASHER = FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False)
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """Return (form, start, end) per word: lower-cased, long letter runs cut to three, each Han character alone."""
     found: list[tuple[str, int, int]] = []
+    # Most comments hold neither Han characters nor letter runs: one search each spares a test per word.
+    han = _HAN.search(text) is not None
+    elongated = _ELONGATION.search(text) is not None
     for match in _WORD.finditer(text):
         word, start = match.group(), match.start()
-        if _HAN.search(word):
+        if han and _HAN.search(word):
             for offset, char in enumerate(word):
                 if _HAN.match(char):
                     found.append((char, start + offset, start + offset + 1))
@@ -58,7 +64,8 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
                     else:
                         found.append((char.lower(), start + offset, start + offset + 1))
             continue
-        found.append((_ELONGATION.sub(r"\1\1\1", word.lower()), start, match.end()))
+        form = word.lower()
+        found.append((_ELONGATION.sub(r"\1\1\1", form) if elongated else form, start, match.end()))
     return found
 
 
@@ -78,6 +85,8 @@ def word_features(form: str, grams: tuple[int, int] = CHAR_NGRAMS) -> list[str]:
 def pair_features(forms: Sequence[str]) -> list[tuple[int, int, str]]:
     """Return (first, last, feature) for each pair of neighbouring words, and each run of three Han characters."""
     pairs = [(i, i + 1, f"{a} {b}") for i, (a, b) in enumerate(itertools.pairwise(forms))]
+    if not any(len(form) == 1 and _HAN.match(form) for form in forms):
+        return pairs
     for i in range(len(forms) - 2):
         if all(len(form) == 1 and _HAN.match(form) for form in forms[i : i + 3]):
             pairs.append((i, i + 2, " ".join(forms[i : i + 3])))
@@ -115,6 +124,27 @@ def sublinear_tfidf(matrix: Any, idf: NDArray[np.floating[Any]]) -> Any:
     return matrix
 
 
+def _column(feature: str) -> int:
+    """The column FeatureHasher gives a feature: |signed murmurhash3_32 of its UTF-8| mod N_FEATURES."""
+    hashed = murmurhash3_32(feature, seed=0)
+    # abs(-2**31) overflows int32 in scikit-learn's Cython; it defines the column as this instead.
+    return (2**31 - 1 - (N_FEATURES - 1)) % N_FEATURES if hashed == -(2**31) else abs(hashed) % N_FEATURES
+
+
+class _ColumnCache(dict[str, NDArray[np.int64]]):
+    """A word form's hashed columns (its own feature and its character n-grams), computed once."""
+
+    def __init__(self, grams: tuple[int, int]) -> None:
+        super().__init__()
+        self.grams = grams
+
+    def __missing__(self, form: str) -> NDArray[np.int64]:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        found = self[form] = np.array([_column(f) for f in word_features(form, self.grams)], dtype=np.int64)
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class WordShare:
     """A word's share of a head's calibrated log-odds."""
@@ -137,6 +167,7 @@ class LanguageHead:
         self.idf = idf
         self.intercept = intercept
         self.grams = grams
+        self._columns = _ColumnCache(grams)
 
     @classmethod
     def from_artifact(cls, language: str, stored: dict[str, Any]) -> LanguageHead:
@@ -156,7 +187,11 @@ class LanguageHead:
         return np.asarray(matrix @ self.weights.astype(np.float64), dtype=np.float64) + self.intercept
 
     def shares(self, text: str) -> tuple[float, list[WordShare]]:
-        """Return the calibrated log-odds of one text and each distinct word's share of it (first occurrence)."""
+        """Return the calibrated log-odds of one text and each distinct word's share of it (first occurrence).
+
+        Equal to log_odds() (tests hold them to 1e-9) without its sparse matrices: a word's hashed
+        columns are cached, and the arithmetic runs over the text's own columns only.
+        """
         found = tokens(text)
         if not found:
             return self.intercept, []
@@ -164,24 +199,24 @@ class LanguageHead:
         owner_of: dict[str, int] = {}
         owners = [owner_of.setdefault(form, len(owner_of)) for form in forms]
         first = {owner: i for i, owner in reversed(list(enumerate(owners)))}
-        # One hashed row per word and one per pair: a feature's share goes to the words that hold it.
-        rows: list[list[str]] = [word_features(form, self.grams) for form in forms]
-        row_owners: list[tuple[int, ...]] = [(owner,) for owner in owners]
-        for start, last, feature in pair_features(forms):
-            rows.append([feature])
-            row_owners.append(tuple(sorted({owners[start], owners[last]})))
-        per_row = _HASHER.transform(rows).tocsr()
-        total = np.asarray(per_row.sum(axis=0)).ravel()
-        columns = np.flatnonzero(total)
-        values = (1.0 + np.log(total[columns])) * self.idf[columns]
-        norm = float(np.sqrt(values @ values))
-        contribution = np.zeros(N_FEATURES)
-        contribution[columns] = values / norm * self.weights[columns] / total[columns]
-        per_row_share = np.asarray(per_row @ contribution).ravel()
-        by_owner = np.zeros(len(owner_of))
-        for share, holders in zip(per_row_share, row_owners, strict=True):
-            for holder in holders:
-                by_owner[holder] += share / len(holders)
+        # Every occurrence of a feature, with the word that holds it; a pair's goes half to each word.
+        word_columns = [self._columns[form] for form in forms]
+        pairs = pair_features(forms)
+        columns = np.concatenate([*word_columns, np.array([_column(f) for _, _, f in pairs], dtype=np.int64)])
+        holders = np.concatenate([
+            np.repeat(np.array(owners, dtype=np.int64), [len(c) for c in word_columns]),
+            np.array([owners[a] for a, _, _ in pairs], dtype=np.int64),
+        ])
+        others = np.array([owners[b] for _, b, _ in pairs], dtype=np.int64)
+        unique, inverse, counts = np.unique(columns, return_inverse=True, return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[unique]
+        values /= math.sqrt(float(values @ values))
+        contribution = values * self.weights[unique]
+        per_occurrence = contribution[inverse] / counts[inverse]
+        singles = len(columns) - len(pairs)
+        per_occurrence[singles:] *= 0.5
+        by_owner = np.bincount(np.concatenate((holders, others)), minlength=len(owner_of),
+                               weights=np.concatenate((per_occurrence, per_occurrence[singles:])))
         words = [WordShare(found[first[owner]][1], found[first[owner]][2], float(by_owner[owner]))
                  for owner in range(len(owner_of))]
-        return float(by_owner.sum()) + self.intercept, words
+        return float(contribution.sum()) + self.intercept, words
