@@ -319,6 +319,14 @@ def train(args: argparse.Namespace) -> None:
     from moderation.model.training import train_model
 
     _require_public_sets("train", Path(args.data))
+    from moderation.model.languages.data import missing_language_sets
+
+    missing = missing_language_sets(Path(args.data))
+    if missing:
+        # The English model trains without them; the other languages then have no heads (scored as unsupported).
+        print(f"training no heads for the languages other than English: {len(missing)} language sets missing from "
+              f"{args.data} ({', '.join(entry.source for entry in missing)}); see README, 'Retraining the base model'",
+              file=sys.stderr)
     out = Path(args.out) if args.out else DEFAULT_MODEL_PATH
     metrics = train_model(Path(args.data), out, seed=args.seed)
     print(json.dumps(metrics, indent=2))
@@ -333,10 +341,14 @@ def adapt_to_decisions(args: argparse.Namespace) -> None:
     from moderation.model.adaptation import adapt
     from moderation.model.classifier import DEFAULT_MODEL_PATH, Classifier
     from moderation.model.training import write_artifact
+    from moderation.policy_store import PolicyStore
     from moderation.store import CommentStore
 
     base = Classifier.load(Path(args.base) if args.base else DEFAULT_MODEL_PATH)
-    examples = training_examples(all_decisions(CommentStore(_redis(), _keys())))
+    redis = _redis()
+    # Each decision in its comment's language, the site's language as the hint, as intake and `learn` have it.
+    site_language = PolicyStore(redis, _keys()).load().language
+    examples = training_examples(all_decisions(CommentStore(redis, _keys())), site_language)
     print(f"adapting {base.version} to {len(examples)} of the site's decisions", file=sys.stderr)
     model, reports = adapt(base, examples, seed=args.seed)
     out = Path(args.out) if args.out else _data_dir() / "models" / "site-model.skops"

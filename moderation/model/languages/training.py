@@ -144,6 +144,8 @@ ATTRIBUTE_BACKING = (
               "language: the pooled head's rough score, shown but never deciding"),
     ("evidence words", "every language with a head: the words whose n-grams weigh most"),
     ("threat rule, identity masking, insult/profanity lexicons", "English only"),
+    ("Perspective attributes", "TOXICITY where abuse has a head, SPAM in any language, the others in English "
+                               "only (docs/MIGRATING.md has the table)"),
 )
 
 
