@@ -422,6 +422,7 @@ def test_a_wordpress_site_moderates_through_the_service(
     assert (record["status"], record["site"], record["ip"]) == ("published", "newsroom-wp", "127.0.0.1")
     assert record["user_agent"] == "Mozilla/5.0 (e2e reader)" and record["referer"] == f"{site.url}/?p=1"
     assert record["article_id"] == site.php("echo wp_json_encode(get_permalink(1));")
+    assert record["language"] == "en"  # the plugin sends the site's locale (en_US) as the hint
     assert ours(spam)["status"] == "rejected"
 
     # A moderator rejects the held comment in our API: the signed webhook moves it in WordPress.

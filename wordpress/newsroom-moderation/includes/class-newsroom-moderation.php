@@ -140,6 +140,15 @@ class Newsroom_Moderation {
 			'ip'         => (string) ( $data['comment_author_IP'] ?? '' ),
 			'user_agent' => (string) ( $data['comment_agent'] ?? '' ),
 			'referer'    => (string) $referer,
+			/**
+			 * The language the post is written in, the service's hint for comments too short to tell
+			 * (a locale such as de_DE is fine): the site's locale unless filtered, e.g. by a
+			 * multilingual plugin's language of the post.
+			 *
+			 * @param string $language The site's locale.
+			 * @param int    $post_id  The post.
+			 */
+			'language'   => (string) apply_filters( 'newsroom_moderation_language', get_locale(), $post_id ),
 		);
 		$website = (string) ( $data['comment_author_url'] ?? '' );
 		if ( '' !== $website ) {
