@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from moderation.model.datasets import PUBLIC_SETS
+from moderation.model.languages.data import LANGUAGE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
 # The tests issue 26 found crashing on ../shared/data in such a clone, where every other data test skipped.
@@ -67,7 +68,7 @@ def test_the_suite_collects_and_every_data_test_skips_saying_why(clone: Path) ->
     skipped = dict(re.findall(r"^(tests/\S+::\S+) SKIPPED \((.*)\)\s+\[\s*\d+%\]$", output, re.MULTILINE))
     assert len(skipped) == int(found.group(1)) and int(found.group(2)) > 100, output[-4000:]
     assert set(ONCE_CRASHED) <= set(skipped)
-    missing = ", ".join(PUBLIC_SETS)
+    missing = ", ".join([*PUBLIC_SETS, *(entry.folder for entry in LANGUAGE_SETS)])
     reason = f"needs the public training data, missing from {clone.parent / 'shared' / 'data'} ({missing})"
     assert all(text.startswith(reason) for text in skipped.values()), set(skipped.values())
 
