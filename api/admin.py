@@ -41,13 +41,19 @@ def change_policy() -> Response:
                    article_languages=policies.article_languages())
 
 
+def _thread(article_id: str) -> str:
+    """The article id as threads are keyed, or a 404 for one that cannot be."""
+    thread = article_id_or_none(article_id)
+    if thread is None:
+        raise ProblemError(404, "Not Found", "No such article.")
+    return thread
+
+
 @bp.put("/articles/<article:article_id>/mode", merge_slashes=False)
 @require("admin")
 def set_article_mode(article_id: str) -> Response:
     mode = parse(ArticleModeIn, raw_input()).mode
-    thread = article_id_or_none(article_id)
-    if thread is None:
-        raise ProblemError(404, "Not Found", "No such article.")
+    thread = _thread(article_id)
     services().policies.set_article_mode(thread, mode, g.moderator.name)
     return jsonify(article_id=thread, mode=mode)
 
@@ -57,9 +63,7 @@ def set_article_mode(article_id: str) -> Response:
 def set_article_language(article_id: str) -> Response:
     """The language an article's comments are taken to be in when too short to tell; null: the site's."""
     language = parse(ArticleLanguageIn, raw_input()).language
-    thread = article_id_or_none(article_id)
-    if thread is None:
-        raise ProblemError(404, "Not Found", "No such article.")
+    thread = _thread(article_id)
     services().policies.set_article_language(thread, language, g.moderator.name)
     return jsonify(article_id=thread, language=language)
 

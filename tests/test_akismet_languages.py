@@ -16,13 +16,12 @@ import pytest
 from flask import Flask
 from redis import Redis
 
-from api import create_app
 from moderation.akismet import Submission, blog_language
 from moderation.api_keys import ApiKeys
 from moderation.keys import Keys
-from tests.conftest import ALLOWED_ORIGIN, close
+from tests.recording import Recording, recording_app
 from tests.test_akismet import BLOG, IP, http_client
-from tests.test_perspective_languages import GERMAN, KOREAN, SPANISH, Recording
+from tests.test_perspective_languages import GERMAN, KOREAN, SPANISH
 
 
 @pytest.fixture
@@ -32,11 +31,8 @@ def recording(model: Any) -> Recording:
 
 @pytest.fixture
 def app(redis: Redis, redis_url: str, recording: Recording) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret-key",
-                      "ALLOWED_ORIGINS": [ALLOWED_ORIGIN], "MODEL": recording, "RATE_LIMITS": "off",
-                      "API_KEY_RATE_LIMITS": "off"})
-    yield app
-    close(app.extensions["moderation"].redis)
+    with recording_app(redis_url, recording) as app:
+        yield app
 
 
 @pytest.fixture

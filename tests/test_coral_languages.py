@@ -17,13 +17,12 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 import api.coral as api_coral
-from api import create_app
 from moderation.coral import phase_language, signing_secrets
 from moderation.keys import Keys
 from moderation.policy_store import PolicyStore
-from tests.conftest import ALLOWED_ORIGIN, close
+from tests.recording import Recording, recording_app
 from tests.test_coral import SECRET, coral_reads, coral_request, serialise, signatures
-from tests.test_perspective_languages import GERMAN, KOREAN, SPANISH, Recording
+from tests.test_perspective_languages import GERMAN, KOREAN, SPANISH
 
 
 @pytest.fixture
@@ -33,12 +32,9 @@ def recording(model: Any) -> Recording:
 
 @pytest.fixture
 def app(redis: Redis, redis_url: str, recording: Recording, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret-key",
-                      "ALLOWED_ORIGINS": [ALLOWED_ORIGIN], "MODEL": recording, "RATE_LIMITS": "off",
-                      "API_KEY_RATE_LIMITS": "off", "CORAL_SIGNING_SECRETS": signing_secrets(SECRET)})
     monkeypatch.setattr(api_coral, "POLICY_FRESH_SECONDS", 0.0)
-    yield app
-    close(app.extensions["moderation"].redis)
+    with recording_app(redis_url, recording, CORAL_SIGNING_SECRETS=signing_secrets(SECRET)) as app:
+        yield app
 
 
 def phase(client: FlaskClient, text: str, language: str | None = None) -> Any:

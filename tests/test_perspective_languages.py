@@ -21,7 +21,6 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from redis import Redis
 
-from api import create_app
 from moderation import perspective
 from moderation.api_keys import ApiKeys
 from moderation.decisions import imported_decisions
@@ -29,8 +28,8 @@ from moderation.keys import Keys
 from moderation.model import attributes
 from moderation.model.attributes import ATTRIBUTES, BACKED_LANGUAGES, backed_in
 from moderation.model.languages import SUPPORTED_LANGUAGES
-from moderation.model.signals import NO_AUTHOR, Author
-from tests.conftest import ALLOWED_ORIGIN, close, serving
+from tests.conftest import serving
+from tests.recording import Recording, recording_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYZE = "/v1alpha1/comments:analyze"
@@ -45,21 +44,6 @@ ARABIC = "مجلس المدينة وافق أخيرا على ميزانية ال
 ENGLISH_ONLY = tuple(name for name in ATTRIBUTES if BACKED_LANGUAGES[name] == frozenset({"en"}))
 
 
-class Recording:
-    """The real model, noting the language each comment is scored in."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.languages: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.model, name)
-
-    def score(self, text: str, author: Author = NO_AUTHOR, language: str = "en") -> Any:
-        self.languages.append(language)
-        return self.model.score(text, author, language=language)
-
-
 @pytest.fixture
 def recording(model: Any) -> Recording:
     return Recording(model)
@@ -67,11 +51,8 @@ def recording(model: Any) -> Recording:
 
 @pytest.fixture
 def app(redis: Redis, redis_url: str, recording: Recording) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret-key",
-                      "ALLOWED_ORIGINS": [ALLOWED_ORIGIN], "MODEL": recording, "RATE_LIMITS": "off",
-                      "API_KEY_RATE_LIMITS": "off"})
-    yield app
-    close(app.extensions["moderation"].redis)
+    with recording_app(redis_url, recording) as app:
+        yield app
 
 
 @pytest.fixture

@@ -571,12 +571,7 @@ class Classifier:
         """Score one comment in a language, with up to MAX_EVIDENCE words per head and the spam signals behind spam."""
         if language != ENGLISH:
             return self._score_other(text, author, language)
-        base: NDArray[np.float64] = self._intercepts
-        clues: tuple[Signal, ...] = ()
-        if self.signals:
-            found = signal_detectors.findings(text, author)
-            if found:
-                base, clues = self._with_signals(found)
+        base, clues = self._signal_base(text, author)
         tokens = tokenize(text)
         if not tokens:
             probabilities = _expit(base)
@@ -639,6 +634,15 @@ class Classifier:
         sums = np.bincount(slots, weights=parts, minlength=owners_count * len(HEADS))
         return np.asarray(sums, dtype=np.float64).reshape(-1, len(HEADS)), contributions.sum(axis=0)
 
+    def _signal_base(self, text: str, author: Author) -> tuple[NDArray[np.float64], tuple[Signal, ...]]:
+        """Return the intercepts plus the log-odds of the signals found in text and the author's fields, and those
+        signals that raised spam."""
+        if self.signals:
+            found = signal_detectors.findings(text, author)
+            if found:
+                return self._with_signals(found)
+        return self._intercepts, ()
+
     def _with_signals(self, found: tuple[Found, ...]) -> tuple[NDArray[np.float64], tuple[Signal, ...]]:
         """Return the intercepts plus the signals' log-odds, and the signals that raised spam, strongest first."""
         shares = signal_detectors.vector(found, self.signals)[:, None] * self._signal_weights
@@ -668,12 +672,7 @@ class Classifier:
             scores = self.score(text, author)
             return Scores(scores.spam, scores.abuse, scores.spam_words, scores.abuse_words, scores.spam_signals,
                           language, False)
-        base: NDArray[np.float64] = self._intercepts.copy()
-        clues: tuple[Signal, ...] = ()
-        if self.signals:
-            found = signal_detectors.findings(text, author)
-            if found:
-                base, clues = self._with_signals(found)
+        base, clues = self._signal_base(text, author)
         shapes = _shapes_only(text)
         spam_logit = float(base[0]) + (float(self._logits([shapes])[0, 0]) if shapes else 0.0)
         abuse_logit, shares = self._head_for(language).shares(text)
@@ -693,7 +692,7 @@ class Classifier:
             spam_words = [(start, end, parts[0]) for (start, end), parts in by_span.items()]
             shares = _merge_shares(shares, [(start, end, parts[1]) for (start, end), parts in by_span.items()])
         probabilities = _expit(np.array([spam_logit, abuse_logit]))
-        abuse_evidence = self._evidence(text, [(w.start, w.end) for w in shares], [w.weight for w in shares])
+        abuse_evidence = self._evidence(text, [(start, end) for start, end, _ in shares], [w for _, _, w in shares])
         spam_evidence = self._evidence(text, [(a, b) for a, b, _ in spam_words], [w for _, _, w in spam_words])
         return Scores(float(probabilities[0]), float(probabilities[1]), spam_evidence, abuse_evidence, clues,
                       language, language in SUPPORTED_LANGUAGES and language in self.languages)
@@ -726,12 +725,12 @@ def _shapes_only(text: str) -> str:
     return " ".join(text[start:end] for form, start, end in tokenize(text) if form in _SHAPE_FORMS)
 
 
-def _merge_shares(shares: list[WordShare], extra: list[tuple[int, int, float]]) -> list[WordShare]:
+def _merge_shares(shares: list[WordShare], extra: list[WordShare]) -> list[WordShare]:
     """Add shares given by span to the words at the same spans (or as words of their own)."""
-    merged = {(w.start, w.end): w.weight for w in shares}
+    merged = {(start, end): weight for start, end, weight in shares}
     for start, end, weight in extra:
         merged[(start, end)] = merged.get((start, end), 0.0) + weight
-    return [WordShare(start, end, weight) for (start, end), weight in merged.items()]
+    return [(start, end, weight) for (start, end), weight in merged.items()]
 
 
 def _row_sums_of_squares(matrix: Any) -> NDArray[np.float64]:

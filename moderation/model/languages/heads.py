@@ -21,7 +21,6 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -145,13 +144,8 @@ class _ColumnCache(dict[str, NDArray[np.int64]]):
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class WordShare:
-    """A word's share of a head's calibrated log-odds."""
-
-    start: int
-    end: int
-    weight: float
+# A word's span in the text (start, end) and its share of a head's calibrated log-odds.
+WordShare = tuple[int, int, float]
 
 
 class LanguageHead:
@@ -217,6 +211,6 @@ class LanguageHead:
         per_occurrence[singles:] *= 0.5
         by_owner = np.bincount(np.concatenate((holders, others)), minlength=len(owner_of),
                                weights=np.concatenate((per_occurrence, per_occurrence[singles:])))
-        words = [WordShare(found[first[owner]][1], found[first[owner]][2], float(by_owner[owner]))
+        words = [(found[first[owner]][1], found[first[owner]][2], float(by_owner[owner]))
                  for owner in range(len(owner_of))]
         return float(contribution.sum()) + self.intercept, words
